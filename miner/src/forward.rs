@@ -1,0 +1,119 @@
+//! The miner's work on an admitted request: the name task of R1 and the image task of both
+//! generations (spec miner-protocol.md 2.10, 3.3, 3.8).
+
+use std::time::Instant;
+
+use rand::SeedableRng;
+
+use miid_protocol::synapse::{MinerOutput, RequestView, SeedVariations, Variations};
+
+use crate::engine::{TextEngine, requested_count};
+
+/// Turns a request into the miner's outputs. Implementations must return by `deadline` with
+/// whatever they finished (spec 3.9).
+#[async_trait::async_trait]
+pub trait Forward: Send + Sync {
+    async fn forward(&self, request: &RequestView, deadline: Instant) -> MinerOutput;
+}
+
+/// The default forward: a text engine for R1's names, and (until an image pipeline is
+/// configured) no image submissions.
+pub struct Forwarder {
+    engine: Box<dyn TextEngine>,
+}
+
+impl Forwarder {
+    pub fn new(engine: Box<dyn TextEngine>) -> Self {
+        Forwarder { engine }
+    }
+
+    /// The R1 name task: one entry per seed in request order, the UAV form for the seed the
+    /// query names (the reference miner never sends UAVs; we do — quirk Q13). Seeds are skipped
+    /// once the deadline has passed, like the reference's 15 % time budget.
+    pub fn name_task(&self, request: &RequestView, deadline: Instant) -> Variations {
+        let template = request.query_template.as_deref().unwrap_or("");
+        let count = requested_count(template);
+        let uav_seed = request.uav_seed();
+        let mut rng = rand::rngs::StdRng::from_os_rng();
+        let mut out = Variations::new();
+        for seed in request.seeds() {
+            if Instant::now() >= deadline {
+                tracing::warn!(seed = %seed.name, "deadline reached; remaining seeds left out");
+                break;
+            }
+            if out.contains_key(&seed.name) {
+                continue;
+            }
+            let rows = self.engine.variations(&seed, count, &mut rng);
+            let entry = if uav_seed.as_deref() == Some(seed.name.as_str()) {
+                SeedVariations::WithUav { variations: rows, uav: self.engine.uav(&seed, &mut rng) }
+            } else {
+                SeedVariations::Plain(rows)
+            };
+            out.insert(seed.name.clone(), entry);
+        }
+        out
+    }
+}
+
+#[async_trait::async_trait]
+impl Forward for Forwarder {
+    async fn forward(&self, request: &RequestView, deadline: Instant) -> MinerOutput {
+        let variations = request.identity.is_some().then(|| self.name_task(request, deadline));
+        if let Some(img) = &request.image_request {
+            tracing::info!(
+                variations = img.variation_requests.len(),
+                target_round = img.target_drand_round,
+                "image request left unanswered: no image pipeline configured (S3, drand, model)"
+            );
+        }
+        MinerOutput { variations, s3_submissions: Vec::new() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimpleEngine;
+    use std::time::Duration;
+
+    fn request() -> RequestView {
+        serde_json::from_value(serde_json::json!({
+            "identity": [["John Smith", "1990-05-14", "Springfield, United States"], ["Maria Garcia", "1985-02-01", "Spain"], ["Иван Петров", "1970-07-07", "Russia"]],
+            "query_template": "Generate 7 variations of the name {name}. [UAV REQUIREMENTS - Phase 3]: For the seed \"Maria Garcia\" ONLY, use this structure: ..."
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn one_entry_per_seed_in_order_with_the_uav_seed() {
+        let f = Forwarder::new(Box::new(SimpleEngine));
+        let out = f.forward(&request(), Instant::now() + Duration::from_secs(10)).await;
+        let v = out.variations.unwrap();
+        assert_eq!(v.keys().collect::<Vec<_>>(), ["John Smith", "Maria Garcia", "Иван Петров"]);
+        assert!(v["John Smith"].uav().is_none());
+        let uav = v["Maria Garcia"].uav().unwrap();
+        assert!(uav.address.ends_with("Spain"));
+        for (seed, entry) in &v {
+            assert_eq!(entry.rows().len(), 7, "{seed}");
+            for row in entry.rows() {
+                assert_eq!(row.len(), 3);
+                assert_ne!(&row[0], seed);
+            }
+        }
+        assert!(out.s3_submissions.is_empty());
+    }
+
+    #[tokio::test]
+    async fn r2_requests_get_no_variations_key() {
+        let f = Forwarder::new(Box::new(SimpleEngine));
+        let r2: RequestView = serde_json::from_value(serde_json::json!({"image_request": null})).unwrap();
+        assert!(f.forward(&r2, Instant::now() + Duration::from_secs(1)).await.variations.is_none());
+    }
+
+    #[test]
+    fn past_deadline_leaves_seeds_out() {
+        let f = Forwarder::new(Box::new(SimpleEngine));
+        assert!(f.name_task(&request(), Instant::now() - Duration::from_millis(1)).is_empty());
+    }
+}

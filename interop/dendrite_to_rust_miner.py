@@ -180,6 +180,23 @@ async def run(args, C, work):
         if isinstance(uav, r1.SeedWithUAV):
             print(f"  (R1 UAV form used for John Smith: {uav.uav!r})", flush=True)
 
+        # ---- R1 as a bittensor 10.0.0 validator would send it (version header 10000000) ----
+        import bittensor.core.dendrite as bt_dendrite_mod
+        saved = bt_dendrite_mod.version_as_int
+        bt_dendrite_mod.version_as_int = 10000000
+        try:
+            old_sdk = bt.Dendrite(wallet=val_wallet)
+            resp = (await old_sdk.forward(axons=[axon_info(port_r1, miner_ss58)], synapse=r1_request(),
+                                          timeout=30, deserialize=False))[0]
+            await old_sdk.aclose_session()
+        finally:
+            bt_dendrite_mod.version_as_int = saved
+        v = resp.variations
+        C.check("R1 with version header 10000000 (bittensor 10.0.0 client): 200 and every seed",
+                resp.dendrite.status_code == 200 and isinstance(v, dict)
+                and sorted(v.keys()) == sorted(names),
+                f"{resp.dendrite.status_code} {resp.dendrite.status_message!r} {v!r}"[:400])
+
         # ---- R2 through the real dendrite ----
         t = time.time()
         resp = (await dendrite.forward(axons=[axon_info(port_r2, miner_ss58)], synapse=r2_request(),
@@ -249,6 +266,25 @@ async def run(args, C, work):
             m = j.get("message", "") if isinstance(j, dict) else ""
             C.check("missing signature -> 401 'Missing Signature'",
                     st == 401 and "Missing Signature" in m, f"{st} {m!r}")
+
+            # first request of a new (hotkey, uuid) whose nonce is older than 4 s + timeout: a
+            # correctly signed request built 60 s ago with timeout 30 -> "acceptable delta is 34.00"
+            fresh = bt.Dendrite(wallet=val_wallet)
+            syn = fresh.preprocess_synapse_for_request(axon_info(port_r2, miner_ss58), r2_request(), 30)
+            syn.dendrite.nonce = time.time_ns() - 60 * 10**9
+            msg = (f"{syn.dendrite.nonce}.{syn.dendrite.hotkey}.{syn.axon.hotkey}."
+                   f"{syn.dendrite.uuid}.{syn.body_hash}")
+            syn.dendrite.signature = "0x" + val_wallet.hotkey.sign(msg).hex()
+            st, j, _ = await post(syn.to_headers(), syn.model_dump())
+            m = j.get("message", "") if isinstance(j, dict) else ""
+            C.check("first request with a 60 s old nonce -> 401 'acceptable delta is 34.00 seconds'",
+                    st == 401 and "Nonce is too old: acceptable delta is 34.00 seconds but request was" in m,
+                    f"{st} {m!r}")
+            print(f"  (stale-nonce message: {m!r})", flush=True)
+            # the same client, now with a current nonce, is accepted
+            syn = fresh.preprocess_synapse_for_request(axon_info(port_r2, miner_ss58), r2_request(), 30)
+            st, j, _ = await post(syn.to_headers(), syn.model_dump())
+            C.check("same new client with a current nonce -> 200", st == 200, f"{st} {str(j)[:200]}")
 
             syn = dendrite.preprocess_synapse_for_request(axon_info(port_r2, miner_ss58), r2_request(), 30)
             st, j, _ = await post(syn.to_headers(), syn.model_dump(),

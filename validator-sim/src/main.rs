@@ -1,1 +1,81 @@
-fn main() {}
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use miid_chain::SnapshotChain;
+use miid_protocol::synapse::Generation;
+use miid_protocol::{Scheme, wallet};
+use miid_validator::{Dendrite, QuerySpec, RoundConfig, query_round, round};
+
+#[derive(Debug, Parser)]
+#[command(name = "validator-sim", version, about = "A simulated MIID (subnet 54) validator: queries miners as mainnet validators do")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Send one signed query to every serving miner of a metagraph and print what each answered.
+    Query(QueryArgs),
+}
+
+#[derive(Debug, Args)]
+struct QueryArgs {
+    /// Metagraph snapshot file (DESIGN.md format) listing the miners and this validator.
+    #[arg(long)]
+    metagraph: PathBuf,
+    #[arg(long = "wallet.name", default_value = "default")]
+    wallet_name: String,
+    #[arg(long = "wallet.hotkey", default_value = "default")]
+    wallet_hotkey: String,
+    #[arg(long = "wallet.path", default_value = "~/.bittensor/wallets")]
+    wallet_path: PathBuf,
+    /// Request generation: r1 (names, DOB, addresses, UAV) or r2 (five image variations, mainnet now).
+    #[arg(long, default_value = "r2")]
+    generation: Generation,
+    /// Signed-request scheme: v10 (mainnet validators today) or btauth (bittensor v11).
+    #[arg(long, default_value = "v10")]
+    transport: Scheme,
+    /// Seconds each miner has to answer.
+    #[arg(long, default_value_t = 1200.0)]
+    timeout: f64,
+    /// R1: seed identities per query.
+    #[arg(long, default_value_t = 5)]
+    seeds: usize,
+    /// R1: variations asked per seed.
+    #[arg(long, default_value_t = 8)]
+    variations: usize,
+    /// This validator's external IP, as sent in bt_header_dendrite_ip.
+    #[arg(long, default_value = "127.0.0.1")]
+    external_ip: String,
+    /// Write the per-miner results (JSON array) to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Query(a) => {
+            let hotkey = wallet::load_hotkey(&a.wallet_path, &a.wallet_name, &a.wallet_hotkey)?;
+            let chain = SnapshotChain::from_file(&a.metagraph)?;
+            let dendrite = Arc::new(Dendrite::new(hotkey, &a.external_ip, a.transport));
+            let config = RoundConfig { generation: a.generation, timeout: a.timeout, ..RoundConfig::default() };
+            let spec = QuerySpec { seeds: a.seeds, variations: a.variations, ..QuerySpec::default() };
+            let r = query_round(&chain, dendrite, &config, &spec).await?;
+            print!("{}", round::table(&r.results, r.uav_seed.as_deref()));
+            if let Some(out) = &a.out {
+                std::fs::write(out, serde_json::to_string_pretty(&r.results)?)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+            }
+        }
+    }
+    Ok(())
+}

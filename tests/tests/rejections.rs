@@ -1,0 +1,259 @@
+//! Every refusal answers with bittensor's status code and message, and does no work: the
+//! miner's forward never runs, and header-level refusals never even read the body.
+
+use std::time::Duration;
+
+use miid_chain::{Admission, AxonEndpoint, Metagraph, Neuron, SnapshotChain};
+use miid_miner::engine::SimpleEngine;
+use miid_miner::{Axon, AxonConfig, Forwarder};
+use miid_protocol::synapse::Generation;
+use miid_protocol::v10::{AxonTarget, DendriteSigner, SignedRequest};
+use miid_protocol::{Hotkey, IdentitySynapse, btauth};
+use std::sync::Arc;
+
+/// One miner (`//Miner1`) whose metagraph holds a validator with a permit (`//Validator`), a
+/// registered key without a permit (`//NoPermit`), and nobody else.
+struct Fixture {
+    axon: Arc<Axon>,
+    target: AxonTarget,
+    client: reqwest::Client,
+}
+
+const MAX_BODY: usize = 256 * 1024;
+
+async fn fixture(rate_limit: usize) -> Fixture {
+    let miner = Hotkey::from_uri("//Miner1").unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let neuron = |uid, key: &Hotkey, permit| Neuron {
+        uid,
+        hotkey: key.ss58().into(),
+        coldkey: key.ss58().into(),
+        stake: 100.0,
+        validator_permit: permit,
+        axon: AxonEndpoint { ip: "127.0.0.1".into(), port },
+    };
+    let metagraph = Metagraph::new(
+        54,
+        1,
+        vec![
+            neuron(0, &Hotkey::from_uri("//Validator").unwrap(), true),
+            neuron(1, &miner, false),
+            neuron(2, &Hotkey::from_uri("//NoPermit").unwrap(), false),
+        ],
+    )
+    .unwrap();
+    let config = AxonConfig { max_body_bytes: MAX_BODY, rate_limit, external_port: port, ..AxonConfig::default() };
+    let axon = Axon::new(
+        miner.clone(),
+        Admission::open(0.0),
+        Arc::new(SnapshotChain::from_metagraph(metagraph)),
+        Arc::new(Forwarder::new(Box::new(SimpleEngine))),
+        config,
+    );
+    tokio::spawn(axon.clone().serve(listener, std::future::pending()));
+    let target = AxonTarget { ip: "127.0.0.1".into(), port, hotkey: miner.ss58().into() };
+    Fixture { axon, target, client: reqwest::Client::new() }
+}
+
+fn signer(uri: &str) -> DendriteSigner {
+    DendriteSigner::new(Hotkey::from_uri(uri).unwrap(), "127.0.0.1")
+}
+
+fn r1_request(signer: &DendriteSigner, target: &AxonTarget, nonce: u64) -> SignedRequest {
+    let mut s = IdentitySynapse::new(Generation::R1, 12.0);
+    s.identity = Some(vec![vec!["John Smith".into(), "1990-01-01".into(), "United States".into()]]);
+    s.query_template = Some("Generate 3 variations of {name}".into());
+    signer.sign(&s, Generation::R1, target, 12.0, nonce)
+}
+
+impl Fixture {
+    async fn send(&self, url: &str, headers: &[(String, String)], body: Vec<u8>) -> (u16, String) {
+        let mut req = self.client.post(url).header("content-type", "application/json").body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        assert_eq!(resp.headers()["bt_header_axon_status_code"], status.to_string().as_str());
+        let json: serde_json::Value = resp.json().await.unwrap();
+        let message = json.get("message").and_then(|m| m.as_str()).unwrap_or("").to_owned();
+        (status, message)
+    }
+
+    async fn send_signed(&self, r: &SignedRequest) -> (u16, String) {
+        self.send(&r.url, &r.headers, r.body.clone()).await
+    }
+
+    fn forwards(&self) -> u64 {
+        self.axon.stats.forwards()
+    }
+
+    fn bodies(&self) -> u64 {
+        self.axon.stats.bodies_read()
+    }
+}
+
+fn set(headers: &mut [(String, String)], name: &str, value: &str) {
+    headers.iter_mut().find(|(k, _)| k == name).unwrap().1 = value.to_owned();
+}
+
+#[tokio::test]
+async fn honest_request_is_answered_once_then_its_replay_is_refused() {
+    let f = fixture(30).await;
+    let r = r1_request(&signer("//Validator"), &f.target, miid_protocol::now_ns());
+    let (status, _) = f.send_signed(&r).await;
+    assert_eq!(status, 200);
+    assert_eq!(f.forwards(), 1);
+    let (status, message) = f.send_signed(&r).await;
+    assert_eq!((status, message.as_str()), (401, "Not Verified with error: Nonce is too old, a newer one was last processed"));
+    assert_eq!(f.forwards(), 1, "the replay did no work");
+    assert_eq!(f.bodies(), 1, "nor read its body");
+}
+
+#[tokio::test]
+async fn forged_signature_is_401_before_the_body_is_read() {
+    let f = fixture(30).await;
+    // signed by Eve while claiming to be the validator
+    let mut r = r1_request(&signer("//Eve"), &f.target, miid_protocol::now_ns());
+    set(&mut r.headers, "bt_header_dendrite_hotkey", Hotkey::from_uri("//Validator").unwrap().ss58());
+    let (status, message) = f.send_signed(&r).await;
+    assert_eq!(status, 401);
+    assert!(message.starts_with("Not Verified with error: Signature mismatch with "), "{message}");
+    // a signature made for another axon does not verify here either
+    let other = AxonTarget { hotkey: Hotkey::from_uri("//Miner2").unwrap().ss58().into(), ..f.target.clone() };
+    let r = r1_request(&signer("//Validator"), &other, miid_protocol::now_ns());
+    assert_eq!(f.send_signed(&r).await.0, 401);
+    // garbage and missing signatures
+    let mut r = r1_request(&signer("//Validator"), &f.target, miid_protocol::now_ns());
+    set(&mut r.headers, "bt_header_dendrite_signature", "deadbeef");
+    assert_eq!(f.send_signed(&r).await.0, 401);
+    r.headers.retain(|(k, _)| k != "bt_header_dendrite_signature");
+    assert_eq!(f.send_signed(&r).await, (401, "Not Verified with error: Missing Signature".into()));
+    assert_eq!((f.forwards(), f.bodies()), (0, 0));
+}
+
+#[tokio::test]
+async fn stale_nonce_is_401_with_bittensors_window() {
+    let f = fixture(30).await;
+    let old = miid_protocol::now_ns() - 20 * 1_000_000_000; // timeout 12 s + 4 s < 20 s
+    let r = r1_request(&signer("//Validator"), &f.target, old);
+    let (status, message) = f.send_signed(&r).await;
+    assert_eq!(status, 401);
+    assert!(message.starts_with("Not Verified with error: Nonce is too old: acceptable delta is 16.00 seconds but request was 20."), "{message}");
+    assert_eq!((f.forwards(), f.bodies()), (0, 0));
+}
+
+#[tokio::test]
+async fn unknown_and_permitless_hotkeys_are_blacklisted() {
+    let f = fixture(30).await;
+    for uri in ["//Stranger", "//NoPermit"] {
+        let r = r1_request(&signer(uri), &f.target, miid_protocol::now_ns());
+        assert_eq!(f.send_signed(&r).await, (403, "Forbidden. Key is blacklisted: Unrecognized hotkey.".into()), "{uri}");
+    }
+    let mut r = r1_request(&signer("//Validator"), &f.target, miid_protocol::now_ns());
+    r.headers.retain(|(k, _)| k != "bt_header_dendrite_hotkey");
+    assert_eq!(f.send_signed(&r).await, (403, "Forbidden. Key is blacklisted: Missing dendrite or hotkey.".into()));
+    assert_eq!((f.forwards(), f.bodies()), (0, 0));
+}
+
+#[tokio::test]
+async fn oversized_malformed_and_misrouted_requests() {
+    let f = fixture(30).await;
+    let v = signer("//Validator");
+    // oversized: announced by Content-Length
+    let r = r1_request(&v, &f.target, miid_protocol::now_ns());
+    let (status, message) = f.send(&r.url, &r.headers, vec![b' '; MAX_BODY + 1]).await;
+    assert_eq!(status, 413, "{message}");
+    // oversized: streamed without a length
+    let r = r1_request(&v, &f.target, miid_protocol::now_ns());
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..8).map(|_| Ok(vec![b' '; MAX_BODY / 4])).collect();
+    let mut req = f.client.post(&r.url).body(reqwest::Body::wrap_stream(futures_stream(chunks)));
+    for (k, val) in &r.headers {
+        req = req.header(k, val);
+    }
+    assert_eq!(req.send().await.unwrap().status().as_u16(), 413);
+    // malformed JSON: bittensor's 500 with an error id
+    let r = r1_request(&v, &f.target, miid_protocol::now_ns());
+    let (status, message) = f.send(&r.url, &r.headers, b"{\"identity\": [[".to_vec()).await;
+    assert_eq!(status, 500);
+    assert!(message.starts_with("Internal Server Error #"), "{message}");
+    // valid JSON of the wrong shape
+    let r = r1_request(&v, &f.target, miid_protocol::now_ns());
+    assert_eq!(f.send(&r.url, &r.headers, br#"{"identity": "not a list"}"#.to_vec()).await.0, 500);
+    // wrong route
+    let r = r1_request(&v, &f.target, miid_protocol::now_ns());
+    let url = r.url.replace("/IdentitySynapse", "/Nope");
+    let (status, message) = f.send(&url, &r.headers, r.body.clone()).await;
+    assert_eq!(
+        (status, message.as_str()),
+        (404, "Synapse name 'Nope' not found. Available synapses ['Synapse', 'IdentitySynapse']")
+    );
+    // headers that do not parse
+    let mut r = r1_request(&v, &f.target, miid_protocol::now_ns());
+    set(&mut r.headers, "timeout", "soon");
+    assert_eq!(f.send_signed(&r).await.0, 400);
+    assert_eq!(f.forwards(), 0);
+}
+
+fn futures_stream(
+    chunks: Vec<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    struct Iter(std::vec::IntoIter<Result<Vec<u8>, std::io::Error>>);
+    impl futures_core::Stream for Iter {
+        type Item = Result<Vec<u8>, std::io::Error>;
+        fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(self.0.next())
+        }
+    }
+    Iter(chunks.into_iter())
+}
+
+#[tokio::test]
+async fn v10_leaves_the_body_unsigned_but_btauth_signs_it() {
+    let f = fixture(30).await;
+    let v = signer("//Validator");
+    // v10 (quirk Q1): the body is not covered by the signature; an altered body is accepted.
+    let r = r1_request(&v, &f.target, miid_protocol::now_ns());
+    let altered = String::from_utf8(r.body.clone()).unwrap().replace("John Smith", "Jane Smith");
+    assert_eq!(f.send(&r.url, &r.headers, altered.into_bytes()).await.0, 200);
+    assert_eq!(f.forwards(), 1);
+
+    // btauth/1: the same alteration is refused, with no work done.
+    let key = Hotkey::from_uri("//Validator").unwrap();
+    let body = r1_request(&v, &f.target, 1).body;
+    let headers = btauth::sign(&key, "POST", "/IdentitySynapse", &body, Some(&f.target.hotkey), miid_protocol::now_ns());
+    let altered = String::from_utf8(body.clone()).unwrap().replace("John Smith", "Jane Smith");
+    let (status, message) = f.send(&f.target.url(), &headers, altered.into_bytes()).await;
+    assert_eq!((status, message.as_str()), (401, "Not Verified with error: signature does not verify against the claimed hotkey"));
+    assert_eq!(f.forwards(), 1);
+    // the untouched body is accepted once, then its replay refused
+    assert_eq!(f.send(&f.target.url(), &headers, body.clone()).await.0, 200);
+    assert_eq!(f.send(&f.target.url(), &headers, body.clone()).await, (401, "Not Verified with error: this nonce was already accepted from this hotkey".into()));
+    // stale and mis-addressed btauth requests
+    let stale = btauth::sign(&key, "POST", "/IdentitySynapse", &body, Some(&f.target.hotkey), miid_protocol::now_ns() - 30_000_000_000);
+    assert_eq!(f.send(&f.target.url(), &stale, body.clone()).await.0, 401);
+    let elsewhere = btauth::sign(&key, "POST", "/IdentitySynapse", &body, Some(key.ss58()), miid_protocol::now_ns());
+    assert_eq!(f.send(&f.target.url(), &elsewhere, body.clone()).await.0, 401);
+    // and admission applies to btauth callers too
+    let stranger = Hotkey::from_uri("//Stranger").unwrap();
+    let h = btauth::sign(&stranger, "POST", "/IdentitySynapse", &body, Some(&f.target.hotkey), miid_protocol::now_ns());
+    assert_eq!(f.send(&f.target.url(), &h, body).await.0, 403);
+    assert_eq!(f.forwards(), 2);
+}
+
+#[tokio::test]
+async fn rate_limit_is_a_503_priority_refusal() {
+    let f = fixture(2).await;
+    let v = signer("//Validator");
+    for _ in 0..2 {
+        let r = r1_request(&v, &f.target, miid_protocol::now_ns());
+        assert_eq!(f.send_signed(&r).await.0, 200);
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let r = r1_request(&v, &f.target, miid_protocol::now_ns());
+    let (status, message) = f.send_signed(&r).await;
+    assert_eq!(status, 503);
+    assert!(message.starts_with("Rate limit exceeded"), "{message}");
+    assert_eq!(f.forwards(), 2);
+}

@@ -1,0 +1,36 @@
+# MIID testnet harness. `./scripts/just --list` shows every recipe.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# The main job: a local testnet (two miners, one validator-sim) on loopback, one R1 round, its table.
+run scenario="smoke":
+    cargo run -p miid-scenarios -- run {{scenario}}
+
+# The whole test suite (what CI runs).
+test:
+    cargo test --workspace --locked
+    just --justfile {{justfile()}} interop-if-python
+
+# Benchmarks (criterion): signed request verification + parse, requests/s.
+bench:
+    cargo bench -p miid-protocol --bench verify_parse
+
+# Interop with the real Python bittensor 10.5.0 (installs it from PyPI into a throwaway virtualenv).
+interop:
+    bash interop/run.sh
+
+# Interop when python3 with venv is available (CI has it); says so and skips otherwise.
+interop-if-python:
+    if python3 -c 'import venv, ensurepip' 2>/dev/null; then bash interop/run.sh; else echo "SKIPPED interop: python3 with venv/ensurepip is not available on this machine"; fi
+
+# A miner on this machine, against a metagraph snapshot (see README).
+miner *args:
+    cargo run -p miid-miner --bin miner -- {{args}}
+
+# The validator-sim command line.
+validator-sim *args:
+    cargo run -p miid-validator --bin validator-sim -- {{args}}
+
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+    cargo fmt --all -- --check

@@ -9,7 +9,7 @@ run scenario="smoke":
 # The whole test suite (what CI runs).
 test:
     cargo test --workspace --locked
-    just --justfile {{justfile()}} interop-if-python
+    {{just_executable()}} --justfile {{justfile()}} interop-if-python
 
 # Benchmarks (criterion): signed request verification + parse, requests/s.
 bench:

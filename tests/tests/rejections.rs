@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use miid_chain::{Admission, AxonEndpoint, Metagraph, Neuron, SnapshotChain};
 use miid_miner::engine::SimpleEngine;
-use miid_miner::{Axon, AxonConfig, Forwarder};
+use miid_miner::{Axon, AxonConfig, Forward, Forwarder};
+use miid_protocol::synapse::{MinerOutput, RequestView};
 use miid_protocol::synapse::Generation;
 use miid_protocol::v10::{AxonTarget, DendriteSigner, SignedRequest};
 use miid_protocol::{Hotkey, IdentitySynapse, btauth};
@@ -22,6 +23,10 @@ struct Fixture {
 const MAX_BODY: usize = 256 * 1024;
 
 async fn fixture(rate_limit: usize) -> Fixture {
+    fixture_with(rate_limit, 2, Arc::new(Forwarder::new(Box::new(SimpleEngine)))).await
+}
+
+async fn fixture_with(rate_limit: usize, work_slots: usize, forward: Arc<dyn Forward>) -> Fixture {
     let miner = Hotkey::from_uri("//Miner1").unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -43,12 +48,12 @@ async fn fixture(rate_limit: usize) -> Fixture {
         ],
     )
     .unwrap();
-    let config = AxonConfig { max_body_bytes: MAX_BODY, rate_limit, external_port: port, ..AxonConfig::default() };
+    let config = AxonConfig { max_body_bytes: MAX_BODY, rate_limit, work_slots, external_port: port, ..AxonConfig::default() };
     let axon = Axon::new(
         miner.clone(),
         Admission::open(0.0),
         Arc::new(SnapshotChain::from_metagraph(metagraph)),
-        Arc::new(Forwarder::new(Box::new(SimpleEngine))),
+        forward,
         config,
     );
     tokio::spawn(axon.clone().serve(listener, std::future::pending()));
@@ -256,4 +261,33 @@ async fn rate_limit_is_a_503_priority_refusal() {
     assert_eq!(status, 503);
     assert!(message.starts_with("Rate limit exceeded"), "{message}");
     assert_eq!(f.forwards(), 2);
+}
+
+/// A forward that takes its time, to fill the miner's only work slot.
+struct Slow;
+
+#[async_trait::async_trait]
+impl Forward for Slow {
+    async fn forward(&self, _: &RequestView, _: std::time::Instant) -> MinerOutput {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        MinerOutput::default()
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_cannot_start_within_its_timeout_is_408() {
+    let f = Arc::new(fixture_with(30, 1, Arc::new(Slow)).await);
+    let v = signer("//Validator");
+    let busy = r1_request(&v, &f.target, miid_protocol::now_ns());
+    let f2 = f.clone();
+    let first = tokio::spawn(async move { f2.send_signed(&busy).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // same validator, later nonce, a 0.5 s timeout: the slot stays busy for longer than that
+    let mut s = IdentitySynapse::new(Generation::R1, 0.5);
+    s.identity = Some(vec![]);
+    s.query_template = Some(String::new());
+    let r = v.sign(&s, Generation::R1, &f.target, 0.5, miid_protocol::now_ns());
+    assert_eq!(f.send_signed(&r).await, (408, "Response timeout after: 0.5s".into()));
+    assert_eq!(first.await.unwrap().0, 200);
+    assert_eq!(f.forwards(), 1, "the timed-out request never reached the forward");
 }

@@ -12,7 +12,7 @@ pub mod admission;
 pub mod metagraph;
 pub mod snapshot;
 
-pub use admission::{Admission, AdmissionMode, Refusal, RateLimiter};
+pub use admission::{Admission, AdmissionMode, RateLimiter, Refusal};
 pub use metagraph::{AxonEndpoint, Metagraph, Neuron};
 pub use snapshot::SnapshotChain;
 

@@ -60,8 +60,8 @@ impl SnapshotChain {
 }
 
 fn read(path: &Path) -> Result<Metagraph, ChainError> {
-    let bytes = std::fs::read(path)
-        .map_err(|source| ChainError::SnapshotIo { path: path.display().to_string(), source })?;
+    let bytes =
+        std::fs::read(path).map_err(|source| ChainError::SnapshotIo { path: path.display().to_string(), source })?;
     Metagraph::from_json(&bytes)
         .map_err(|reason| ChainError::SnapshotFormat { path: path.display().to_string(), reason })
 }

@@ -1,10 +1,14 @@
 //! The axon: an HTTP server that speaks the Bittensor v10 axon protocol (and btauth/1) on
 //! `POST /IdentitySynapse`, in the order a Python axon processes a request (spec 1.4):
 //!
-//! 1. route (404) → 2. headers (400) → 3. admission (403) → 4. signature and nonce (401)
-//! → 5. rate limit (503) → 6. body: size (413), btauth/1 body signature (401), body hash and
-//! JSON (500) → 7. wait for a work slot by stake (408 if the request's own timeout passes)
-//! → 8. forward → 200 with the echoed synapse.
+//! 1. route (404);
+//! 2. headers (400);
+//! 3. admission (403);
+//! 4. signature and nonce (401);
+//! 5. rate limit (503);
+//! 6. body: size (413), btauth/1 body signature (401), body hash and JSON (500);
+//! 7. wait for a work slot by stake (408 if the request's own timeout passes);
+//! 8. forward, then 200 with the echoed synapse.
 //!
 //! Nothing after a refusal runs: a forged or replayed request never reaches the body, and no
 //! refused request reaches the forward. [`AxonStats`] counts what ran, so tests can prove it.
@@ -27,7 +31,7 @@ use miid_protocol::body_hash::IDENTITY_SYNAPSE_BODY_HASH;
 use miid_protocol::pyfmt::py_float;
 use miid_protocol::synapse::{RequestView, answer_body};
 use miid_protocol::v10::header as h;
-use miid_protocol::{AxonError, Authenticator, Caller, Hotkey, IDENTITY_SYNAPSE_NAME};
+use miid_protocol::{Authenticator, AxonError, Caller, Hotkey, IDENTITY_SYNAPSE_NAME};
 
 use crate::forward::Forward;
 use crate::queue::PriorityGate;
@@ -170,7 +174,14 @@ impl Axon {
     }
 
     /// Steps 1–8 for one request; `Err` is the refusal to send.
-    async fn process(&self, method: &Method, path_and_query: &str, headers: &HeaderMap, body: Body, arrival: Instant) -> Result<(Map<String, Value>, Caller), AxonError> {
+    async fn process(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        headers: &HeaderMap,
+        body: Body,
+        arrival: Instant,
+    ) -> Result<(Map<String, Value>, Caller), AxonError> {
         let path = path_and_query.split('?').next().unwrap_or("");
         let route = path.split('/').nth(1).unwrap_or("");
         if route != IDENTITY_SYNAPSE_NAME {
@@ -275,7 +286,15 @@ async fn handle(State(axon): State<Arc<Axon>>, ConnectInfo(peer): ConnectInfo<So
 
 /// The response headers of a Python axon (spec 1.6): status, timings, and the request's
 /// `bt_header_dendrite_*` echoed.
-fn set_headers(out: &mut HeaderMap, axon: &Axon, req: &HeaderMap, peer: SocketAddr, status: u16, message: &str, elapsed: f64) {
+fn set_headers(
+    out: &mut HeaderMap,
+    axon: &Axon,
+    req: &HeaderMap,
+    peer: SocketAddr,
+    status: u16,
+    message: &str,
+    elapsed: f64,
+) {
     let mut put = |name: &str, value: &str| {
         if let (Ok(n), Ok(v)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value)) {
             out.insert(n, v);

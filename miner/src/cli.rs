@@ -179,7 +179,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let chain: Arc<dyn Chain> = Arc::new(SnapshotChain::from_file(path)?);
     let metagraph = chain.metagraph().await?;
     if metagraph.netuid != args.netuid {
-        tracing::warn!(snapshot = metagraph.netuid, flag = args.netuid, "metagraph netuid differs from --netuid; using the snapshot's");
+        tracing::warn!(
+            snapshot = metagraph.netuid,
+            flag = args.netuid,
+            "metagraph netuid differs from --netuid; using the snapshot's"
+        );
     }
     let Some(me) = metagraph.by_hotkey(hotkey.ss58()) else {
         bail!(
@@ -197,14 +201,17 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.axon_ip, args.axon_port))?;
     let local = listener.local_addr()?;
-    let external_ip = args.external_ip.clone().unwrap_or_else(|| {
-        if local.ip().is_unspecified() { "127.0.0.1".to_owned() } else { local.ip().to_string() }
-    });
+    let external_ip = args
+        .external_ip
+        .clone()
+        .unwrap_or_else(|| if local.ip().is_unspecified() { "127.0.0.1".to_owned() } else { local.ip().to_string() });
     let external_port = args.external_port.unwrap_or(local.port());
     chain.serve_axon(&hotkey, &external_ip, external_port).await?;
 
     tracing::info!("text engine: rule-based default (names, DOBs, addresses, UAV)");
-    tracing::warn!("images: no S3 endpoint, drand beacon or model configured; image requests are answered with s3_submissions: []");
+    tracing::warn!(
+        "images: no S3 endpoint, drand beacon or model configured; image requests are answered with s3_submissions: []"
+    );
 
     let config = AxonConfig {
         max_body_bytes: args.max_body_bytes,

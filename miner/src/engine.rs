@@ -50,8 +50,18 @@ impl TextEngine for SimpleEngine {
 /// validator added one, else the number before "variations" (digits or a word), else 10.
 pub fn requested_count(query_template: &str) -> usize {
     const WORDS: &[(&str, usize)] = &[
-        ("five", 5), ("six", 6), ("seven", 7), ("eight", 8), ("nine", 9), ("ten", 10), ("eleven", 11),
-        ("twelve", 12), ("thirteen", 13), ("fourteen", 14), ("fifteen", 15), ("twenty", 20),
+        ("five", 5),
+        ("six", 6),
+        ("seven", 7),
+        ("eight", 8),
+        ("nine", 9),
+        ("ten", 10),
+        ("eleven", 11),
+        ("twelve", 12),
+        ("thirteen", 13),
+        ("fourteen", 14),
+        ("fifteen", 15),
+        ("twenty", 20),
     ];
     let lower = query_template.to_lowercase();
     if let Some(i) = lower.find("exact number of variations:") {
@@ -62,7 +72,7 @@ pub fn requested_count(query_template: &str) -> usize {
         }
     }
     let words: Vec<&str> = lower.split(|c: char| c.is_whitespace()).collect();
-    for pair in words.windows(2).chain(words.windows(3).map(|w| &w[..])) {
+    for pair in words.windows(2).chain(words.windows(3)) {
         let (Some(first), Some(last)) = (pair.first(), pair.last()) else { continue };
         if !last.starts_with("variation") {
             continue;
@@ -95,7 +105,8 @@ pub fn name_variations(name: &str, count: usize, rng: &mut dyn rand::RngCore) ->
         if edited.is_empty() {
             continue;
         }
-        let candidate: Vec<&str> = parts.iter().enumerate().map(|(i, p)| if i == which { edited.as_str() } else { p }).collect();
+        let candidate: Vec<&str> =
+            parts.iter().enumerate().map(|(i, p)| if i == which { edited.as_str() } else { p }).collect();
         let candidate = candidate.join(" ");
         if candidate.to_lowercase() != original && !out.iter().any(|o| o.eq_ignore_ascii_case(&candidate)) {
             out.push(candidate);
@@ -116,7 +127,12 @@ fn edit_word(word: &str, rng: &mut dyn rand::RngCore) -> String {
             let vowel_positions: Vec<usize> =
                 (0..c.len()).filter(|&i| VOWELS.contains(&c[i].to_ascii_lowercase())).collect();
             if let Some(&i) = vowel_positions.choose(rng) {
-                let replacement = *VOWELS.iter().filter(|v| **v != c[i].to_ascii_lowercase()).collect::<Vec<_>>().choose(rng).expect("vowels");
+                let replacement = *VOWELS
+                    .iter()
+                    .filter(|v| **v != c[i].to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+                    .choose(rng)
+                    .expect("vowels");
                 c[i] = if c[i].is_uppercase() { replacement.to_ascii_uppercase() } else { *replacement };
             } else {
                 c.remove(rng.random_range(1..c.len()));
@@ -307,7 +323,10 @@ mod tests {
     fn counts_from_templates() {
         assert_eq!(requested_count("Generate 15 variations of the name {name}"), 15);
         assert_eq!(requested_count("Create ten variations of {name} that sound alike"), 10);
-        assert_eq!(requested_count("Create ten variations.\n[VALIDATION HINTS]: Exact number of variations: 12.; x"), 12);
+        assert_eq!(
+            requested_count("Create ten variations.\n[VALIDATION HINTS]: Exact number of variations: 12.; x"),
+            12
+        );
         assert_eq!(requested_count("Generate 8 name variations of {name}"), 8);
         assert_eq!(requested_count("nothing here"), 10);
     }

@@ -56,9 +56,7 @@ pub struct Permit {
 
 impl PriorityGate {
     pub fn new(slots: usize) -> Self {
-        PriorityGate {
-            state: Arc::new(Mutex::new(State { free: slots.max(1), seq: 0, waiting: BinaryHeap::new() })),
-        }
+        PriorityGate { state: Arc::new(Mutex::new(State { free: slots.max(1), seq: 0, waiting: BinaryHeap::new() })) }
     }
 
     /// Waits for a slot. Cancelling the future (e.g. by a timeout) gives up the place in line.

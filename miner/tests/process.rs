@@ -58,7 +58,8 @@ async fn wallet_then_serve_then_stop() {
     let mut s = IdentitySynapse::new(Generation::R1, 10.0);
     s.identity = Some(vec![vec!["Ana Lima".into(), "1991-03-03".into(), "Brazil".into()]]);
     s.query_template = Some("Generate 4 variations of {name}".into());
-    let req = DendriteSigner::new(validator, "127.0.0.1").sign(&s, Generation::R1, &target, 10.0, miid_protocol::now_ns());
+    let req =
+        DendriteSigner::new(validator, "127.0.0.1").sign(&s, Generation::R1, &target, 10.0, miid_protocol::now_ns());
     let mut http = reqwest::Client::new().post(&req.url).body(req.body.clone());
     for (k, v) in &req.headers {
         http = http.header(k, v);
@@ -86,5 +87,9 @@ fn unregistered_hotkey_refuses_to_start_with_a_clear_message() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("is not registered"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not registered"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -16,7 +16,13 @@ fn fifteen_seed_request() -> IdentitySynapse {
     let mut s = IdentitySynapse::new(Generation::R1, 1200.0);
     s.identity = Some(
         (0..15)
-            .map(|i| vec![format!("Firstname{i} Lastname{i}"), format!("19{:02}-0{}-1{}", 50 + i, 1 + i % 9, i % 9), "United States".into()])
+            .map(|i| {
+                vec![
+                    format!("Firstname{i} Lastname{i}"),
+                    format!("19{:02}-0{}-1{}", 50 + i, 1 + i % 9, i % 9),
+                    "United States".into(),
+                ]
+            })
             .collect(),
     );
     s.query_template = Some(
@@ -68,7 +74,12 @@ fn bench(c: &mut Criterion) {
     let bt_headers = to_map(&btauth::sign(&validator, "POST", "/IdentitySynapse", &body, Some(miner.ss58()), now));
     g.bench_function("btauth_verify_and_parse", |b| {
         b.iter_batched(
-            || Authenticator::with_btauth_config(miner.ss58(), btauth::BtAuthConfig { max_age_s: 1e9, ..Default::default() }),
+            || {
+                Authenticator::with_btauth_config(
+                    miner.ss58(),
+                    btauth::BtAuthConfig { max_age_s: 1e9, ..Default::default() },
+                )
+            },
             |auth| {
                 let claim = auth.inspect(&bt_headers).unwrap();
                 auth.verify_headers(&claim, now).unwrap();

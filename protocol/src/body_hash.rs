@@ -8,8 +8,7 @@
 use sha3::{Digest, Sha3_256};
 
 /// SHA3-256 of the empty string: the body hash of every `IdentitySynapse`, R1 and R2.
-pub const IDENTITY_SYNAPSE_BODY_HASH: &str =
-    "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
+pub const IDENTITY_SYNAPSE_BODY_HASH: &str = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a";
 
 /// Lowercase hex SHA3-256 of `s`.
 pub fn sha3_hex(s: &[u8]) -> String {

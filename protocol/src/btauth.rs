@@ -173,7 +173,9 @@ impl BtAuthHeaders {
         if get(headers, header::VERSION) != Some(VERSION) {
             return Err(m(format!("missing or unsupported X-Bittensor-Version (expected '{VERSION}')")));
         }
-        let hotkey = get(headers, header::HOTKEY).filter(|s| !s.is_empty()).ok_or_else(|| m("missing X-Bittensor-Hotkey".into()))?;
+        let hotkey = get(headers, header::HOTKEY)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| m("missing X-Bittensor-Hotkey".into()))?;
         let nonce = get(headers, header::NONCE).ok_or_else(|| m("missing X-Bittensor-Nonce".into()))?;
         let nonce_ns = nonce.parse::<u64>().map_err(|_| m("X-Bittensor-Nonce is not a decimal integer".into()))?;
         let crypto = match get(headers, header::CRYPTO) {
@@ -242,11 +244,14 @@ impl BtAuthHeaders {
     }
 }
 
+/// The accepted pairs, and their expiry times in acceptance order.
+type Seen = (HashSet<(String, u64)>, VecDeque<(u64, (String, u64))>);
+
 /// Accepted `(hotkey, nonce)` pairs with time-based expiry (`retention` must cover the window).
 #[derive(Debug)]
 pub struct ReplayStore {
     retention_ns: u64,
-    inner: Mutex<(HashSet<(String, u64)>, VecDeque<(u64, (String, u64))>)>,
+    inner: Mutex<Seen>,
 }
 
 impl ReplayStore {
@@ -320,11 +325,16 @@ mod tests {
         let alice = Hotkey::from_uri("//Alice").unwrap();
         let bob = Hotkey::from_uri("//Bob").unwrap();
         let now = crate::now_ns();
-        let parsed = BtAuthHeaders::parse(&to_map(&sign(&alice, "POST", "/IdentitySynapse", BODY, Some(bob.ss58()), now))).unwrap();
+        let parsed =
+            BtAuthHeaders::parse(&to_map(&sign(&alice, "POST", "/IdentitySynapse", BODY, Some(bob.ss58()), now)))
+                .unwrap();
         let store = ReplayStore::default();
         assert_eq!(parsed.verify_body("POST", "/IdentitySynapse", b"{}", &store), Err(BtAuthError::BadSignature));
         assert_eq!(parsed.verify_body("POST", "/Other", BODY, &store), Err(BtAuthError::BadSignature));
-        assert!(matches!(parsed.check(alice.ss58(), &BtAuthConfig::default(), now), Err(BtAuthError::WrongReceiver(_))));
+        assert!(matches!(
+            parsed.check(alice.ss58(), &BtAuthConfig::default(), now),
+            Err(BtAuthError::WrongReceiver(_))
+        ));
         // a failed signature did not poison the store
         parsed.verify_body("POST", "/IdentitySynapse", BODY, &store).unwrap();
     }

@@ -96,11 +96,10 @@ impl Hotkey {
 
     /// From `0x`-prefixed (or bare) hex of the 32-byte mini-secret.
     pub fn from_seed_hex(hex_seed: &str) -> Result<Self, KeyError> {
-        let bytes = hex::decode(hex_seed.trim().trim_start_matches("0x"))
-            .map_err(|e| KeyError::InvalidSeed(e.to_string()))?;
-        let seed: [u8; 32] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| KeyError::InvalidSeed(format!("got {} bytes", b.len())))?;
+        let bytes =
+            hex::decode(hex_seed.trim().trim_start_matches("0x")).map_err(|e| KeyError::InvalidSeed(e.to_string()))?;
+        let seed: [u8; 32] =
+            bytes.try_into().map_err(|b: Vec<u8>| KeyError::InvalidSeed(format!("got {} bytes", b.len())))?;
         Ok(Self::from_seed(&seed))
     }
 

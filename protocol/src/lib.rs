@@ -42,8 +42,5 @@ pub const IDENTITY_SYNAPSE_NAME: &str = "IdentitySynapse";
 
 /// Current wall clock in nanoseconds since the Unix epoch (the nonce unit of both schemes).
 pub fn now_ns() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }

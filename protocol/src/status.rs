@@ -27,7 +27,9 @@ impl AxonError {
     pub fn bad_headers(detail: &str) -> Self {
         Self::new(
             400,
-            format!("Improperly formatted request. Could not parse headers {detail} into synapse of type IdentitySynapse."),
+            format!(
+                "Improperly formatted request. Could not parse headers {detail} into synapse of type IdentitySynapse."
+            ),
         )
     }
 

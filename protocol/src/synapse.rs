@@ -253,8 +253,7 @@ impl IdentitySynapse {
         if !value.is_object() {
             return Err(ParseError("body is not a JSON object".into()));
         }
-        let mut synapse: IdentitySynapse =
-            serde_json::from_value(value).map_err(|e| ParseError(e.to_string()))?;
+        let mut synapse: IdentitySynapse = serde_json::from_value(value).map_err(|e| ParseError(e.to_string()))?;
         match generation {
             Generation::R1 => {
                 if synapse.identity.is_none() {
@@ -332,10 +331,8 @@ pub fn answer_body(mut request: Map<String, Value>, output: MinerOutput, process
         let variations = output.variations.unwrap_or_default();
         request.insert("variations".into(), serde_json::to_value(variations).expect("variations serialise"));
     }
-    request.insert(
-        "s3_submissions".into(),
-        serde_json::to_value(output.s3_submissions).expect("submissions serialise"),
-    );
+    request
+        .insert("s3_submissions".into(), serde_json::to_value(output.s3_submissions).expect("submissions serialise"));
     request
 }
 
@@ -449,12 +446,37 @@ mod tests {
         let r2 = IdentitySynapse::new(Generation::R2, 1200.0).to_body(Generation::R2);
         assert_eq!(
             r2.keys().collect::<Vec<_>>(),
-            ["name", "timeout", "total_size", "header_size", "dendrite", "axon", "computed_body_hash", "image_request", "s3_submissions", "process_time"]
+            [
+                "name",
+                "timeout",
+                "total_size",
+                "header_size",
+                "dendrite",
+                "axon",
+                "computed_body_hash",
+                "image_request",
+                "s3_submissions",
+                "process_time"
+            ]
         );
         let r1 = IdentitySynapse::new(Generation::R1, 1200.0).to_body(Generation::R1);
         assert_eq!(
             r1.keys().collect::<Vec<_>>(),
-            ["name", "timeout", "total_size", "header_size", "dendrite", "axon", "computed_body_hash", "identity", "query_template", "variations", "process_time", "image_request", "s3_submissions"]
+            [
+                "name",
+                "timeout",
+                "total_size",
+                "header_size",
+                "dendrite",
+                "axon",
+                "computed_body_hash",
+                "identity",
+                "query_template",
+                "variations",
+                "process_time",
+                "image_request",
+                "s3_submissions"
+            ]
         );
         assert_eq!(r1["variations"], serde_json::json!({}));
         assert_eq!(r2["dendrite"]["nonce"], Value::Null);

@@ -269,8 +269,9 @@ impl DendriteSigner {
         nonce: u64,
     ) -> SignedRequest {
         let body_hash = IDENTITY_SYNAPSE_BODY_HASH;
-        let signature =
-            self.hotkey.sign_hex0x(message(nonce, self.hotkey.ss58(), &target.hotkey, &self.uuid, body_hash).as_bytes());
+        let signature = self
+            .hotkey
+            .sign_hex0x(message(nonce, self.hotkey.ss58(), &target.hotkey, &self.uuid, body_hash).as_bytes());
         let mut s = synapse.clone();
         s.timeout = timeout;
         s.computed_body_hash = Some(String::new());
@@ -423,7 +424,9 @@ mod tests {
         assert!(req.headers.iter().any(|(k, v)| k == "bt_header_input_obj_identity" && v == "W10="));
         assert_eq!(req.url, "http://127.0.0.1:8091/IdentitySynapse");
         // Python's separators
-        assert!(std::str::from_utf8(&req.body).unwrap().starts_with("{\"name\": \"IdentitySynapse\", \"timeout\": 30.0"));
+        assert!(
+            std::str::from_utf8(&req.body).unwrap().starts_with("{\"name\": \"IdentitySynapse\", \"timeout\": 30.0")
+        );
     }
 
     #[test]

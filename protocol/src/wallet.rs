@@ -16,11 +16,7 @@ use crate::keys::{Hotkey, KeyError};
 
 /// Where the Python tools keep wallets unless told otherwise.
 pub fn default_wallet_path() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(".bittensor")
-        .join("wallets")
+    std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(".")).join(".bittensor").join("wallets")
 }
 
 /// Expands a leading `~/` the way the Python tools do.
@@ -99,7 +95,9 @@ impl KeyfileData {
 pub fn parse_hotkey_file(path: &Path, bytes: &[u8]) -> Result<Hotkey, WalletError> {
     let text = String::from_utf8_lossy(bytes);
     let trimmed = text.trim_start();
-    for (prefix, kind) in [("$NACL", "NaCl secretbox"), ("gAAAAA", "legacy Fernet"), ("$ANSIBLE_VAULT", "Ansible vault")] {
+    for (prefix, kind) in
+        [("$NACL", "NaCl secretbox"), ("gAAAAA", "legacy Fernet"), ("$ANSIBLE_VAULT", "Ansible vault")]
+    {
         if trimmed.starts_with(prefix) {
             return Err(WalletError::Encrypted { path: path.to_owned(), kind });
         }
@@ -210,12 +208,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(path)?;
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
         f.write_all(bytes)
     }
     #[cfg(not(unix))]

@@ -3,8 +3,8 @@
 //! payload bytes we build, verify with our verifier, and our signer emits the same headers.
 
 use http::{HeaderMap, HeaderName};
-use miid_protocol::btauth::{self, BtAuthConfig, BtAuthHeaders, Crypto, ReplayStore};
 use miid_protocol::Hotkey;
+use miid_protocol::btauth::{self, BtAuthConfig, BtAuthHeaders, Crypto, ReplayStore};
 use serde_json::Value;
 
 #[test]
@@ -21,7 +21,10 @@ fn python_signed_requests_verify_here() {
 
         let mut headers = HeaderMap::new();
         for (k, val) in case["headers"].as_object().unwrap() {
-            headers.insert(HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(), val.as_str().unwrap().parse().unwrap());
+            headers.insert(
+                HeaderName::from_bytes(k.to_ascii_lowercase().as_bytes()).unwrap(),
+                val.as_str().unwrap().parse().unwrap(),
+            );
         }
         let parsed = BtAuthHeaders::parse(&headers).unwrap();
         let cfg = BtAuthConfig { require_receiver: receiver.is_some(), ..Default::default() };

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use miid_protocol::synapse::Generation;
 use miid_protocol::Scheme;
+use miid_protocol::synapse::Generation;
 use miid_validator::{Dendrite, QueryRound, QuerySpec, RoundConfig, query_round, round};
 
 pub use stack::{LocalStack, StackConfig};
@@ -31,7 +31,13 @@ pub struct Scenario {
 impl Scenario {
     /// The built-in scenarios by name.
     pub fn builtin(name: &str) -> Option<Scenario> {
-        let base = |generation| Scenario { name: name.to_owned(), miners: 2, generation, transport: Scheme::V10, timeout: 30.0 };
+        let base = |generation| Scenario {
+            name: name.to_owned(),
+            miners: 2,
+            generation,
+            transport: Scheme::V10,
+            timeout: 30.0,
+        };
         match name {
             "smoke" | "smoke-r1" => Some(base(Generation::R1)),
             "smoke-r2" => Some(base(Generation::R2)),

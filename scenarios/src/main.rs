@@ -45,7 +45,10 @@ async fn main() -> anyhow::Result<()> {
                 scenario.miners = n;
             }
             let (report, table) = run(&scenario).await?;
-            println!("scenario {} ({:?}, transport {}): {} of {} miners answered", scenario.name, scenario.generation, scenario.transport, report.answered, scenario.miners);
+            println!(
+                "scenario {} ({:?}, transport {}): {} of {} miners answered",
+                scenario.name, scenario.generation, scenario.transport, report.answered, scenario.miners
+            );
             print!("{table}");
             let path = write_report(&report_dir(&scenario.name), &report)?;
             println!("report: {}", path.display());

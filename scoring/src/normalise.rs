@@ -91,7 +91,8 @@ pub fn normalise(variations: Option<&Value>, uav_seed: Option<&str>) -> Normalis
                     continue;
                 }
                 let Value::Object(u) = uav else { continue };
-                let (Some(address), Some(label)) = (non_empty_str(u.get("address")), non_empty_str(u.get("label"))) else {
+                let (Some(address), Some(label)) = (non_empty_str(u.get("address")), non_empty_str(u.get("label")))
+                else {
                     continue;
                 };
                 let latitude = u.get("latitude").and_then(Value::as_f64);
@@ -137,11 +138,17 @@ mod tests {
 
     #[test]
     fn uav_needs_address_and_label() {
-        for uav in [json!({"address": "", "label": "x"}), json!({"address": "a", "label": ""}), json!({"address": "a"}), json!(["a", "b"])] {
+        for uav in [
+            json!({"address": "", "label": "x"}),
+            json!({"address": "a", "label": ""}),
+            json!({"address": "a"}),
+            json!(["a", "b"]),
+        ] {
             let v = json!({"S": {"variations": [], "uav": uav}});
             assert!(normalise(Some(&v), Some("S")).accepted_uavs.is_empty(), "{uav}");
         }
-        let v = json!({"S": {"variations": [], "uav": {"address": "a", "label": "b", "latitude": 2, "longitude": 3.5}}});
+        let v =
+            json!({"S": {"variations": [], "uav": {"address": "a", "label": "b", "latitude": 2, "longitude": 3.5}}});
         let n = normalise(Some(&v), None);
         assert!(n.accepted_uavs[0].has_coordinates, "without a UAV seed any seed's UAV may be accepted");
         let falsy = json!({"S": {"variations": [], "uav": {}}});

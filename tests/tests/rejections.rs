@@ -6,8 +6,8 @@ use std::time::Duration;
 use miid_chain::{Admission, AxonEndpoint, Metagraph, Neuron, SnapshotChain};
 use miid_miner::engine::SimpleEngine;
 use miid_miner::{Axon, AxonConfig, Forward, Forwarder};
-use miid_protocol::synapse::{MinerOutput, RequestView};
 use miid_protocol::synapse::Generation;
+use miid_protocol::synapse::{MinerOutput, RequestView};
 use miid_protocol::v10::{AxonTarget, DendriteSigner, SignedRequest};
 use miid_protocol::{Hotkey, IdentitySynapse, btauth};
 use std::sync::Arc;
@@ -48,7 +48,8 @@ async fn fixture_with(rate_limit: usize, work_slots: usize, forward: Arc<dyn For
         ],
     )
     .unwrap();
-    let config = AxonConfig { max_body_bytes: MAX_BODY, rate_limit, work_slots, external_port: port, ..AxonConfig::default() };
+    let config =
+        AxonConfig { max_body_bytes: MAX_BODY, rate_limit, work_slots, external_port: port, ..AxonConfig::default() };
     let axon = Axon::new(
         miner.clone(),
         Admission::open(0.0),
@@ -111,7 +112,10 @@ async fn honest_request_is_answered_once_then_its_replay_is_refused() {
     assert_eq!(status, 200);
     assert_eq!(f.forwards(), 1);
     let (status, message) = f.send_signed(&r).await;
-    assert_eq!((status, message.as_str()), (401, "Not Verified with error: Nonce is too old, a newer one was last processed"));
+    assert_eq!(
+        (status, message.as_str()),
+        (401, "Not Verified with error: Nonce is too old, a newer one was last processed")
+    );
     assert_eq!(f.forwards(), 1, "the replay did no work");
     assert_eq!(f.bodies(), 1, "nor read its body");
 }
@@ -145,7 +149,12 @@ async fn stale_nonce_is_401_with_bittensors_window() {
     let r = r1_request(&signer("//Validator"), &f.target, old);
     let (status, message) = f.send_signed(&r).await;
     assert_eq!(status, 401);
-    assert!(message.starts_with("Not Verified with error: Nonce is too old: acceptable delta is 16.00 seconds but request was 20."), "{message}");
+    assert!(
+        message.starts_with(
+            "Not Verified with error: Nonce is too old: acceptable delta is 16.00 seconds but request was 20."
+        ),
+        "{message}"
+    );
     assert_eq!((f.forwards(), f.bodies()), (0, 0));
 }
 
@@ -154,7 +163,11 @@ async fn unknown_and_permitless_hotkeys_are_blacklisted() {
     let f = fixture(30).await;
     for uri in ["//Stranger", "//NoPermit"] {
         let r = r1_request(&signer(uri), &f.target, miid_protocol::now_ns());
-        assert_eq!(f.send_signed(&r).await, (403, "Forbidden. Key is blacklisted: Unrecognized hotkey.".into()), "{uri}");
+        assert_eq!(
+            f.send_signed(&r).await,
+            (403, "Forbidden. Key is blacklisted: Unrecognized hotkey.".into()),
+            "{uri}"
+        );
     }
     let mut r = r1_request(&signer("//Validator"), &f.target, miid_protocol::now_ns());
     r.headers.retain(|(k, _)| k != "bt_header_dendrite_hotkey");
@@ -207,7 +220,10 @@ fn futures_stream(
     struct Iter(std::vec::IntoIter<Result<Vec<u8>, std::io::Error>>);
     impl futures_core::Stream for Iter {
         type Item = Result<Vec<u8>, std::io::Error>;
-        fn poll_next(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+        fn poll_next(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Self::Item>> {
             std::task::Poll::Ready(self.0.next())
         }
     }
@@ -227,16 +243,30 @@ async fn v10_leaves_the_body_unsigned_but_btauth_signs_it() {
     // btauth/1: the same alteration is refused, with no work done.
     let key = Hotkey::from_uri("//Validator").unwrap();
     let body = r1_request(&v, &f.target, 1).body;
-    let headers = btauth::sign(&key, "POST", "/IdentitySynapse", &body, Some(&f.target.hotkey), miid_protocol::now_ns());
+    let headers =
+        btauth::sign(&key, "POST", "/IdentitySynapse", &body, Some(&f.target.hotkey), miid_protocol::now_ns());
     let altered = String::from_utf8(body.clone()).unwrap().replace("John Smith", "Jane Smith");
     let (status, message) = f.send(&f.target.url(), &headers, altered.into_bytes()).await;
-    assert_eq!((status, message.as_str()), (401, "Not Verified with error: signature does not verify against the claimed hotkey"));
+    assert_eq!(
+        (status, message.as_str()),
+        (401, "Not Verified with error: signature does not verify against the claimed hotkey")
+    );
     assert_eq!(f.forwards(), 1);
     // the untouched body is accepted once, then its replay refused
     assert_eq!(f.send(&f.target.url(), &headers, body.clone()).await.0, 200);
-    assert_eq!(f.send(&f.target.url(), &headers, body.clone()).await, (401, "Not Verified with error: this nonce was already accepted from this hotkey".into()));
+    assert_eq!(
+        f.send(&f.target.url(), &headers, body.clone()).await,
+        (401, "Not Verified with error: this nonce was already accepted from this hotkey".into())
+    );
     // stale and mis-addressed btauth requests
-    let stale = btauth::sign(&key, "POST", "/IdentitySynapse", &body, Some(&f.target.hotkey), miid_protocol::now_ns() - 30_000_000_000);
+    let stale = btauth::sign(
+        &key,
+        "POST",
+        "/IdentitySynapse",
+        &body,
+        Some(&f.target.hotkey),
+        miid_protocol::now_ns() - 30_000_000_000,
+    );
     assert_eq!(f.send(&f.target.url(), &stale, body.clone()).await.0, 401);
     let elsewhere = btauth::sign(&key, "POST", "/IdentitySynapse", &body, Some(key.ss58()), miid_protocol::now_ns());
     assert_eq!(f.send(&f.target.url(), &elsewhere, body.clone()).await.0, 401);

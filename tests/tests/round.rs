@@ -66,7 +66,8 @@ async fn unreachable_miner_is_503_and_slow_miner_is_408() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = free.local_addr().unwrap().port();
     drop(free);
-    let target = AxonTarget { ip: "127.0.0.1".into(), port, hotkey: Hotkey::from_uri("//Miner1").unwrap().ss58().into() };
+    let target =
+        AxonTarget { ip: "127.0.0.1".into(), port, hotkey: Hotkey::from_uri("//Miner1").unwrap().ss58().into() };
     let r = dendrite.call(&target, &IdentitySynapse::new(Generation::R2, 5.0), Generation::R2, 5.0).await;
     assert_eq!(r.status_code, 503, "{}", r.status_message);
     assert_eq!(r.status_message, format!("Service unavailable at 127.0.0.1:{port}/IdentitySynapse"));

@@ -54,7 +54,13 @@ impl Dendrite {
     }
 
     /// Sends `synapse` to `target` and waits at most `timeout` seconds in all.
-    pub async fn call(&self, target: &AxonTarget, synapse: &IdentitySynapse, generation: Generation, timeout: f64) -> DendriteResponse {
+    pub async fn call(
+        &self,
+        target: &AxonTarget,
+        synapse: &IdentitySynapse,
+        generation: Generation,
+        timeout: f64,
+    ) -> DendriteResponse {
         let start = Instant::now();
         let nonce = miid_protocol::now_ns();
         let signed = self.signer.sign(synapse, generation, target, timeout, nonce);
@@ -116,7 +122,13 @@ impl Dendrite {
 }
 
 /// Reads an HTTP answer the way bittensor's dendrite does.
-pub fn read_answer(status: u16, headers: &HeaderMap, body: &[u8], generation: Generation, elapsed: f64) -> DendriteResponse {
+pub fn read_answer(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+    generation: Generation,
+    elapsed: f64,
+) -> DendriteResponse {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let is_json = header(CONTENT_TYPE.as_str()).is_some_and(|c| c.starts_with("application/json"));
     let (mut code, mut message, synapse) = if !is_json {
@@ -142,7 +154,12 @@ pub fn read_answer(status: u16, headers: &HeaderMap, body: &[u8], generation: Ge
             message = m;
         }
     }
-    DendriteResponse { status_code: code, status_message: message, process_time: elapsed, synapse: if code == 200 { synapse } else { None } }
+    DendriteResponse {
+        status_code: code,
+        status_message: message,
+        process_time: elapsed,
+        synapse: if code == 200 { synapse } else { None },
+    }
 }
 
 #[cfg(test)]
@@ -157,8 +174,17 @@ mod tests {
 
     #[test]
     fn refusals_keep_the_miners_code_and_message() {
-        let r = read_answer(403, &json_headers(), br#"{"message": "Forbidden. Key is blacklisted: Unrecognized hotkey."}"#, Generation::R2, 0.1);
-        assert_eq!((r.status_code, r.status_message.as_str()), (403, "Forbidden. Key is blacklisted: Unrecognized hotkey."));
+        let r = read_answer(
+            403,
+            &json_headers(),
+            br#"{"message": "Forbidden. Key is blacklisted: Unrecognized hotkey."}"#,
+            Generation::R2,
+            0.1,
+        );
+        assert_eq!(
+            (r.status_code, r.status_message.as_str()),
+            (403, "Forbidden. Key is blacklisted: Unrecognized hotkey.")
+        );
     }
 
     #[test]

@@ -10,7 +10,11 @@ use miid_protocol::{Scheme, wallet};
 use miid_validator::{Dendrite, QuerySpec, RoundConfig, query_round, round};
 
 #[derive(Debug, Parser)]
-#[command(name = "validator-sim", version, about = "A simulated MIID (subnet 54) validator: queries miners as mainnet validators do")]
+#[command(
+    name = "validator-sim",
+    version,
+    about = "A simulated MIID (subnet 54) validator: queries miners as mainnet validators do"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -63,28 +63,41 @@ pub fn r1_query(n_seeds: usize, count: usize, timeout: f64, rng: &mut impl Rng) 
 }
 
 /// A 1×1 PNG (the spec's worked example), the base image when no folder is given.
-pub const TINY_PNG_B64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+pub const TINY_PNG_B64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
 
 const COMPOSITION: &str = "All images are Professional passport-style portraits, 3:4 aspect ratio, head-and-shoulders composition from chest up. Recommended output resolution: 1015 x 1350 pixels.";
 const INTENSITIES: &[&str] = &["light", "medium", "far"];
 
 fn component(kind: &str, intensity: &str) -> (&'static str, &'static str) {
     let table: &[(&str, &str, [&str; 3])] = &[
-        ("pose_edit", "Change head pose (yaw/pitch/roll) while keeping identity", [
-            "±15° rotation (slight head tilt or turn)",
-            "±30° rotation (clear head turn, profile partially visible)",
-            ">±45° rotation (near-profile view, significant angle change)",
-        ]),
-        ("lighting_edit", "Modify illumination direction, intensity, or color temperature", [
-            "Subtle brightness or contrast change, soft shadows",
-            "Clear directional light source, noticeable shadows, moderate intensity shift",
-            "Strong shadows, dramatic contrast, unusual color temperature (warm/cool cast)",
-        ]),
-        ("expression_edit", "Change facial expression while preserving identity", [
-            "Neutral to slight smile, minor brow movement, relaxed to attentive",
-            "Neutral to smile, serious, or mildly surprised expression",
-            "Laughing, surprised, concerned, or other pronounced expression",
-        ]),
+        (
+            "pose_edit",
+            "Change head pose (yaw/pitch/roll) while keeping identity",
+            [
+                "±15° rotation (slight head tilt or turn)",
+                "±30° rotation (clear head turn, profile partially visible)",
+                ">±45° rotation (near-profile view, significant angle change)",
+            ],
+        ),
+        (
+            "lighting_edit",
+            "Modify illumination direction, intensity, or color temperature",
+            [
+                "Subtle brightness or contrast change, soft shadows",
+                "Clear directional light source, noticeable shadows, moderate intensity shift",
+                "Strong shadows, dramatic contrast, unusual color temperature (warm/cool cast)",
+            ],
+        ),
+        (
+            "expression_edit",
+            "Change facial expression while preserving identity",
+            [
+                "Neutral to slight smile, minor brow movement, relaxed to attentive",
+                "Neutral to smile, serious, or mildly surprised expression",
+                "Laughing, surprised, concerned, or other pronounced expression",
+            ],
+        ),
     ];
     let i = INTENSITIES.iter().position(|x| *x == intensity).unwrap_or(1);
     let (_, d, details) = table.iter().find(|(k, _, _)| *k == kind).expect("known component");
@@ -94,26 +107,44 @@ fn component(kind: &str, intensity: &str) -> (&'static str, &'static str) {
 fn background(indoor: bool, rng: &mut impl Rng) -> VariationRequest {
     let intensity = *INTENSITIES.choose(rng).expect("intensities");
     let (env, details) = if indoor {
-        ("Indoor background change", [
-            "Same indoor context; wall color shift, bokeh/blur, or subtle texture change",
-            "Switch to another plausible indoor environment (e.g. office to cafe, bedroom to lobby); still fully indoors",
-            "Move to a clearly different indoor setting with distinct interior design and scene depth (e.g., office, lobby, studio, gallery), while keeping the background fully indoors with no outdoor elements",
-        ])
+        (
+            "Indoor background change",
+            [
+                "Same indoor context; wall color shift, bokeh/blur, or subtle texture change",
+                "Switch to another plausible indoor environment (e.g. office to cafe, bedroom to lobby); still fully indoors",
+                "Move to a clearly different indoor setting with distinct interior design and scene depth (e.g., office, lobby, studio, gallery), while keeping the background fully indoors with no outdoor elements",
+            ],
+        )
     } else {
-        ("Outdoor background change", [
-            "Same outdoor context with subtle changes (e.g. slight depth-of-field shift, mild scene texture variation, or small lighting-direction change)",
-            "Switch to a different plausible outdoor environment (e.g. street to park, plaza to waterfront) while keeping the subject unchanged",
-            "Move to a clearly different outdoor setting with distinct scene composition and depth (e.g., urban street, beach promenade, mountain overlook, garden path)",
-        ])
+        (
+            "Outdoor background change",
+            [
+                "Same outdoor context with subtle changes (e.g. slight depth-of-field shift, mild scene texture variation, or small lighting-direction change)",
+                "Switch to a different plausible outdoor environment (e.g. street to park, plaza to waterfront) while keeping the subject unchanged",
+                "Move to a clearly different outdoor setting with distinct scene composition and depth (e.g., urban street, beach promenade, mountain overlook, garden path)",
+            ],
+        )
     };
     // Accessory weights of R2 (spec 3.4).
     let accessories: &[(&str, &str, u32)] = &[
-        ("Add religious head covering", "Religious head covering (hijab, turban, kippah, taqiyah, etc.) appropriate to subject", 65),
-        ("Add brim hat (not baseball)", "Brim hat such as fedora, wide-brim hat, sun hat, or similar (not baseball cap)", 10),
+        (
+            "Add religious head covering",
+            "Religious head covering (hijab, turban, kippah, taqiyah, etc.) appropriate to subject",
+            65,
+        ),
+        (
+            "Add brim hat (not baseball)",
+            "Brim hat such as fedora, wide-brim hat, sun hat, or similar (not baseball cap)",
+            10,
+        ),
         ("Add knit or winter hat", "Knit hat, beanie, or winter hat", 10),
         ("Add bandana", "Bandana worn on head", 5),
         ("Add baseball cap", "Baseball cap or similar sports cap", 5),
-        ("Add headphones", "over-ear headphones in black with a matte plastic frame, matte finish, standard fit, and padded headband", 5),
+        (
+            "Add headphones",
+            "over-ear headphones in black with a matte plastic frame, matte finish, standard fit, and padded headband",
+            5,
+        ),
     ];
     let (acc_desc, acc_detail, _) = *accessories.choose_weighted(rng, |a| a.2).expect("weights are positive");
     let i = INTENSITIES.iter().position(|x| *x == intensity).expect("known");
@@ -192,10 +223,27 @@ mod tests {
     #[test]
     fn r2_has_the_five_catalogue_entries_and_round_arithmetic() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(2);
-        let s = r2_query(TINY_PNG_B64, "a1b2c3d4e5f6_m_doc.png", "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY", 1_754_000_000, Schedule::default(), 1200.0, &mut rng);
+        let s = r2_query(
+            TINY_PNG_B64,
+            "a1b2c3d4e5f6_m_doc.png",
+            "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+            1_754_000_000,
+            Schedule::default(),
+            1200.0,
+            &mut rng,
+        );
         let img = s.image_request.unwrap();
         let kinds: Vec<_> = img.variation_requests.iter().map(|v| v.kind.as_str()).collect();
-        assert_eq!(kinds, ["background_edit", "background_edit", "lighting_edit+expression_edit", "lighting_edit+pose_edit", "pose_edit+expression_edit"]);
+        assert_eq!(
+            kinds,
+            [
+                "background_edit",
+                "background_edit",
+                "lighting_edit+expression_edit",
+                "lighting_edit+pose_edit",
+                "pose_edit+expression_edit"
+            ]
+        );
         assert!(img.variation_requests[0].description.contains("Indoor"));
         assert!(img.variation_requests[1].description.contains("Outdoor"));
         assert!(img.variation_requests.iter().all(|v| v.detail.ends_with(COMPOSITION)));

@@ -136,7 +136,8 @@ mod tests {
             {"uid": 3, "hotkey": "5DAAnrj7VHTznn2AWBemMuyBwZWs6FNFjdyVXUeYum3PTXFy", "stake": 100000.0, "validator_permit": true, "axon": {"ip": "10.0.0.4", "port": 4}},
             {"uid": 4, "hotkey": "5HGjWAeFDfFCWPsjFQdVV2Msvz2XtMktvgocEZcCj68kUMaw", "stake": 100000.0, "validator_permit": false, "axon": {"ip": "10.0.0.5", "port": 5}}
         ]}"#).unwrap();
-        let t: Vec<u16> = targets(&m, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY").into_iter().map(|(u, _)| u).collect();
+        let t: Vec<u16> =
+            targets(&m, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY").into_iter().map(|(u, _)| u).collect();
         assert_eq!(t, vec![1, 4]);
     }
 }

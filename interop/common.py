@@ -110,11 +110,31 @@ def write_metagraph(path, neurons):
     return doc
 
 
+def exit_on_sigterm():
+    """Turns SIGTERM (sent by run.sh's trap) into SystemExit so `finally` blocks stop the servers."""
+    def handler(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGHUP, handler)
+
+
+def _die_with_parent():
+    """In the child: get SIGTERM if the driver dies without cleaning up (Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def start_process(argv, log_path, env=None):
     """Starts a child in its own process group, output to log_path."""
     log = open(log_path, "wb")
     return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+                            start_new_session=True,
+                            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
 
 
 def stop_process(proc, grace=5.0):

@@ -315,6 +315,7 @@ def main():
     if args.miner:
         args.miner = os.path.abspath(args.miner)
 
+    common.exit_on_sigterm()
     C = common.Checks("A: bt.Dendrite -> " + ("rust miner" if args.miner else "python axon"))
     work = Path(tempfile.mkdtemp(prefix="miid-interop-a-"))
     try:

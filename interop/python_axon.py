@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -31,7 +32,8 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--generation", choices=["r1", "r2"], required=True)
     ap.add_argument("--metagraph", required=True)
-    ap.add_argument("--uav", action="store_true", help="R1: answer the UAV seed in the UAV form")
+    ap.add_argument("--uav", action="store_true",
+                    help='R1: answer the seed named in the template\'s `For the seed "X" ONLY` in the UAV form')
     ap.add_argument("--record", help="append one JSON line per forwarded request (what arrived)")
     args = ap.parse_args()
 
@@ -80,9 +82,11 @@ def main():
     def forward_r1(synapse: IdentitySynapse) -> IdentitySynapse:
         record(synapse)
         out = {}
+        m = re.search(r'For the seed "([^"]+)" ONLY', synapse.query_template or "")
+        uav_seed = m.group(1) if m else "John Smith"
         for name, dob, address in synapse.identity:
             rows = [[f"{name}x", dob, address], [name.replace(" ", "-"), dob, address]]
-            if args.uav and name == "John Smith":
+            if args.uav and name == uav_seed:
                 out[name] = {"variations": rows, "uav": {
                     "address": "12 Mian Stret, Springfield, USA", "label": "Common typo",
                     "latitude": None, "longitude": None}}

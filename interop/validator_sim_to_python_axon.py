@@ -12,6 +12,7 @@ and checks the results JSON (array of {uid, hotkey, status_code, status_message,
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -109,10 +110,15 @@ def scenario(args, C, work, W, val_ss58, miner_ss58, *, gen, label, wallet="vali
                 for s in seeds)
             C.check(f"{tag}: each seed has the 2 rows of 3 strings the axon sent", rows_ok, f"{v!r}"[:600])
             if uav:
-                uv = v.get("John Smith") if isinstance(v, dict) else None
-                C.check(f"{tag}: UAV-form seed kept (variations + uav.address)",
-                        "John Smith" not in seeds or (isinstance(uv, dict) and "uav" in uv),
-                        f"seeds={seeds}; John Smith -> {uv!r}"[:400])
+                m = re.search(r'For the seed "([^"]+)" ONLY', got.get("query_template") or "")
+                C.check(f"{tag}: query_template names a UAV seed with 'For the seed \"X\" ONLY'",
+                        m is not None and m.group(1) in seeds, (got.get("query_template") or "")[-400:])
+                if m:
+                    uv = v.get(m.group(1)) if isinstance(v, dict) else None
+                    C.check(f"{tag}: UAV-form answer for {m.group(1)!r} kept in results (variations + uav)",
+                            isinstance(uv, dict) and isinstance(uv.get("uav"), dict)
+                            and uv["uav"].get("address") == "12 Mian Stret, Springfield, USA",
+                            f"{uv!r}"[:400])
         else:
             C.check(f"{tag}: R2 request carried an image_request with 5 variation_requests",
                     len((got.get("image_request") or {}).get("variation_types", [])) == 5, str(got)[:400])
@@ -135,6 +141,7 @@ def main():
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     args.validator_sim = os.path.abspath(args.validator_sim)
+    common.exit_on_sigterm()
     C = common.Checks("B: validator-sim -> bt.Axon")
     work = Path(tempfile.mkdtemp(prefix="miid-interop-b-"))
     try:

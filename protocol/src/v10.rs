@@ -49,8 +49,18 @@ pub mod header {
     pub const COMPUTED_BODY_HASH: &str = "computed_body_hash";
 }
 
-/// bittensor 10.5.0 as an SDK version int (major·10⁶ + minor·10³ + patch).
+/// bittensor 10.5.0 as an SDK version int (major·10⁶ + minor·10³ + patch): R2 validators.
 pub const BITTENSOR_VERSION: u64 = 10_005_000;
+/// bittensor 10.0.0, what R1 validators ran.
+pub const BITTENSOR_VERSION_R1: u64 = 10_000_000;
+
+/// The SDK version a validator of `generation` sends in `bt_header_dendrite_version`.
+pub fn sdk_version(generation: Generation) -> u64 {
+    match generation {
+        Generation::R1 => BITTENSOR_VERSION_R1,
+        Generation::R2 => BITTENSOR_VERSION,
+    }
+}
 /// The version from which the freshness window applies to first requests (7.2.0).
 pub const V_7_2_0: u64 = 7_002_000;
 /// Fixed part of the freshness window, on top of the request's own timeout.
@@ -247,7 +257,6 @@ pub struct SignedRequest {
 pub struct DendriteSigner {
     pub hotkey: Hotkey,
     pub uuid: String,
-    pub version: u64,
     pub external_ip: String,
 }
 
@@ -255,11 +264,12 @@ impl DendriteSigner {
     pub fn new(hotkey: Hotkey, external_ip: impl Into<String>) -> Self {
         let node: [u8; 6] = rand::random();
         let uuid = uuid::Uuid::now_v1(&node).to_string();
-        DendriteSigner { hotkey, uuid, version: BITTENSOR_VERSION, external_ip: external_ip.into() }
+        DendriteSigner { hotkey, uuid, external_ip: external_ip.into() }
     }
 
     /// Fills in `dendrite`/`axon`, signs, and serialises `synapse` for `target`
-    /// (spec 1.7 steps 1–5), as a bittensor 10.5.0 dendrite does.
+    /// (spec 1.7 steps 1–5), as the generation's dendrite does (bittensor 10.0.0 for R1,
+    /// 10.5.0 for R2; they differ only in the version they announce).
     pub fn sign(
         &self,
         synapse: &IdentitySynapse,
@@ -277,7 +287,7 @@ impl DendriteSigner {
         s.computed_body_hash = Some(String::new());
         s.dendrite = Some(TerminalInfo {
             ip: Some(self.external_ip.clone()),
-            version: Some(self.version),
+            version: Some(sdk_version(generation)),
             nonce: Some(nonce),
             uuid: Some(self.uuid.clone()),
             hotkey: Some(self.hotkey.ss58().to_owned()),
@@ -302,7 +312,7 @@ impl DendriteSigner {
             (header::AXON_PORT.into(), target.port.to_string()),
             (header::AXON_HOTKEY.into(), target.hotkey.clone()),
             (header::DENDRITE_IP.into(), self.external_ip.clone()),
-            (header::DENDRITE_VERSION.into(), self.version.to_string()),
+            (header::DENDRITE_VERSION.into(), sdk_version(generation).to_string()),
             (header::DENDRITE_NONCE.into(), nonce.to_string()),
             (header::DENDRITE_UUID.into(), self.uuid.clone()),
             (header::DENDRITE_HOTKEY.into(), self.hotkey.ss58().to_owned()),
@@ -419,6 +429,7 @@ mod tests {
         assert_eq!(nonces.len(), 1);
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         assert_eq!(body["dendrite"]["nonce"], now);
+        assert_eq!(body["dendrite"]["version"], BITTENSOR_VERSION_R1, "R1 validators ran bittensor 10.0.0");
         assert_eq!(body["axon"]["hotkey"], BOB);
         assert_eq!(body["computed_body_hash"], "");
         assert!(req.headers.iter().any(|(k, v)| k == "bt_header_input_obj_identity" && v == "W10="));

@@ -226,8 +226,8 @@ fn mini_secret_from_phrase(phrase: &str) -> Option<[u8; 32]> {
 mod tests {
     use super::*;
 
-    /// A hotkey file written by bittensor-wallet 4.1.1 (`Wallet.create_new_hotkey`) from the
-    /// BIP39 test mnemonic below; see tests/fixtures/wallets/README.md.
+    /// The BIP39 test mnemonic the committed bittensor-wallet fixture was regenerated from
+    /// (tests/fixtures/wallets/README.md).
     const PHRASE: &str = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
 
     #[test]

@@ -31,9 +31,9 @@ impl Schedule {
         if t < self.genesis { 0 } else { (t - self.genesis) / self.period + 1 }
     }
 
-    /// When round `r` is published.
+    /// When round `r` is published (saturating: a client may ask for round 2^64-1).
     pub fn time_of(&self, round: u64) -> u64 {
-        self.genesis + round.saturating_sub(1) * self.period
+        self.genesis.saturating_add(round.saturating_sub(1).saturating_mul(self.period))
     }
 
     /// `(target_drand_round, reveal_timestamp)` for a challenge created at `created` with the
@@ -55,6 +55,11 @@ mod tests {
         assert_eq!(s.round_at(QUICKNET_GENESIS), 1);
         assert_eq!(s.round_at(QUICKNET_GENESIS - 1), 0);
         assert_eq!(s.time_of(1), QUICKNET_GENESIS);
+    }
+
+    #[test]
+    fn absurd_rounds_do_not_overflow() {
+        assert_eq!(Schedule::default().time_of(u64::MAX), u64::MAX);
     }
 
     #[test]

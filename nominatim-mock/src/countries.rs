@@ -1,0 +1,274 @@
+//! ISO 3166-1 countries: the codes the gazetteer uses, an English display name, and the
+//! spellings a free-text query may end with.
+//!
+//! A hand-written table rather than `celes`: `celes` 3.x needs Rust 1.97 (the workspace is on
+//! 1.95) and its long names ("The United Kingdom Of Great Britain And Northern Ireland") are
+//! not what Nominatim prints. The aliases cover the GeoNames country names the validator's
+//! `COUNTRY_MAPPING` maps to (`the netherlands`, `ivory coast`, `south korea`, ...), so an
+//! address written for the validator's region check also resolves here.
+
+/// One country: alpha-2, alpha-3, display name, extra spellings (`|`-separated, matched
+/// after [`crate::gazetteer::normalize`]).
+pub(crate) struct Country {
+    pub alpha2: &'static str,
+    pub alpha3: &'static str,
+    pub name: &'static str,
+    pub aliases: &'static str,
+}
+
+macro_rules! countries {
+    ($( $a2:literal $a3:literal $name:literal $aliases:literal ;)*) => {
+        pub(crate) const COUNTRIES: &[Country] = &[
+            $( Country { alpha2: $a2, alpha3: $a3, name: $name, aliases: $aliases }, )*
+        ];
+    };
+}
+
+countries! {
+    "AD" "AND" "Andorra" "";
+    "AE" "ARE" "United Arab Emirates" "uae|u.a.e.|emirates";
+    "AF" "AFG" "Afghanistan" "";
+    "AG" "ATG" "Antigua and Barbuda" "antigua & barbuda|antigua";
+    "AI" "AIA" "Anguilla" "";
+    "AL" "ALB" "Albania" "";
+    "AM" "ARM" "Armenia" "";
+    "AO" "AGO" "Angola" "";
+    "AQ" "ATA" "Antarctica" "";
+    "AR" "ARG" "Argentina" "";
+    "AS" "ASM" "American Samoa" "";
+    "AT" "AUT" "Austria" "österreich";
+    "AU" "AUS" "Australia" "";
+    "AW" "ABW" "Aruba" "";
+    "AX" "ALA" "Åland Islands" "aland|åland";
+    "AZ" "AZE" "Azerbaijan" "";
+    "BA" "BIH" "Bosnia and Herzegovina" "bosnia|bosnia & herzegovina|bosnia-herzegovina";
+    "BB" "BRB" "Barbados" "";
+    "BD" "BGD" "Bangladesh" "";
+    "BE" "BEL" "Belgium" "belgië|belgique";
+    "BF" "BFA" "Burkina Faso" "";
+    "BG" "BGR" "Bulgaria" "";
+    "BH" "BHR" "Bahrain" "";
+    "BI" "BDI" "Burundi" "";
+    "BJ" "BEN" "Benin" "";
+    "BL" "BLM" "Saint Barthélemy" "st barthelemy|saint-barthélemy";
+    "BM" "BMU" "Bermuda" "";
+    "BN" "BRN" "Brunei" "brunei darussalam";
+    "BO" "BOL" "Bolivia" "plurinational state of bolivia";
+    "BQ" "BES" "Caribbean Netherlands" "bonaire, saint eustatius and saba|bonaire";
+    "BR" "BRA" "Brazil" "brasil";
+    "BS" "BHS" "Bahamas" "the bahamas";
+    "BT" "BTN" "Bhutan" "";
+    "BW" "BWA" "Botswana" "";
+    "BY" "BLR" "Belarus" "";
+    "BZ" "BLZ" "Belize" "";
+    "CA" "CAN" "Canada" "";
+    "CC" "CCK" "Cocos (Keeling) Islands" "cocos islands";
+    "CD" "COD" "Democratic Republic of the Congo" "congo, democratic republic of the|dr congo|drc|congo-kinshasa|democratic republic of congo";
+    "CF" "CAF" "Central African Republic" "";
+    "CG" "COG" "Republic of the Congo" "congo|congo-brazzaville|republic of congo|congo, republic of the";
+    "CH" "CHE" "Switzerland" "schweiz|suisse|svizzera";
+    "CI" "CIV" "Côte d'Ivoire" "ivory coast|cote d ivoire";
+    "CK" "COK" "Cook Islands" "";
+    "CL" "CHL" "Chile" "";
+    "CM" "CMR" "Cameroon" "";
+    "CN" "CHN" "China" "people's republic of china|prc";
+    "CO" "COL" "Colombia" "";
+    "CR" "CRI" "Costa Rica" "";
+    "CU" "CUB" "Cuba" "";
+    "CV" "CPV" "Cabo Verde" "cape verde";
+    "CW" "CUW" "Curaçao" "";
+    "CX" "CXR" "Christmas Island" "";
+    "CY" "CYP" "Cyprus" "";
+    "CZ" "CZE" "Czechia" "czech republic";
+    "DE" "DEU" "Germany" "deutschland";
+    "DJ" "DJI" "Djibouti" "";
+    "DK" "DNK" "Denmark" "danmark";
+    "DM" "DMA" "Dominica" "";
+    "DO" "DOM" "Dominican Republic" "";
+    "DZ" "DZA" "Algeria" "";
+    "EC" "ECU" "Ecuador" "";
+    "EE" "EST" "Estonia" "";
+    "EG" "EGY" "Egypt" "";
+    "EH" "ESH" "Western Sahara" "west sahara|sahrawi arab democratic republic";
+    "ER" "ERI" "Eritrea" "";
+    "ES" "ESP" "Spain" "españa";
+    "ET" "ETH" "Ethiopia" "";
+    "FI" "FIN" "Finland" "suomi";
+    "FJ" "FJI" "Fiji" "";
+    "FK" "FLK" "Falkland Islands" "falkland islands (malvinas)|falklands";
+    "FM" "FSM" "Micronesia" "federated states of micronesia";
+    "FO" "FRO" "Faroe Islands" "faroes";
+    "FR" "FRA" "France" "";
+    "GA" "GAB" "Gabon" "";
+    "GB" "GBR" "United Kingdom" "uk|u.k.|great britain|britain|england|scotland|wales|northern ireland|united kingdom of great britain and northern ireland";
+    "GD" "GRD" "Grenada" "";
+    "GE" "GEO" "Georgia" "";
+    "GF" "GUF" "French Guiana" "";
+    "GG" "GGY" "Guernsey" "";
+    "GH" "GHA" "Ghana" "";
+    "GI" "GIB" "Gibraltar" "";
+    "GL" "GRL" "Greenland" "";
+    "GM" "GMB" "Gambia" "the gambia";
+    "GN" "GIN" "Guinea" "";
+    "GP" "GLP" "Guadeloupe" "";
+    "GQ" "GNQ" "Equatorial Guinea" "";
+    "GR" "GRC" "Greece" "hellas";
+    "GS" "SGS" "South Georgia and the South Sandwich Islands" "";
+    "GT" "GTM" "Guatemala" "";
+    "GU" "GUM" "Guam" "";
+    "GW" "GNB" "Guinea-Bissau" "";
+    "GY" "GUY" "Guyana" "";
+    "HK" "HKG" "Hong Kong" "";
+    "HN" "HND" "Honduras" "";
+    "HR" "HRV" "Croatia" "hrvatska";
+    "HT" "HTI" "Haiti" "";
+    "HU" "HUN" "Hungary" "magyarország";
+    "ID" "IDN" "Indonesia" "";
+    "IE" "IRL" "Ireland" "eire|republic of ireland";
+    "IL" "ISR" "Israel" "";
+    "IM" "IMN" "Isle of Man" "";
+    "IN" "IND" "India" "bharat";
+    "IQ" "IRQ" "Iraq" "";
+    "IR" "IRN" "Iran" "islamic republic of iran|iran, islamic republic of";
+    "IS" "ISL" "Iceland" "";
+    "IT" "ITA" "Italy" "italia";
+    "JE" "JEY" "Jersey" "";
+    "JM" "JAM" "Jamaica" "";
+    "JO" "JOR" "Jordan" "";
+    "JP" "JPN" "Japan" "nippon";
+    "KE" "KEN" "Kenya" "";
+    "KG" "KGZ" "Kyrgyzstan" "kyrgyz republic";
+    "KH" "KHM" "Cambodia" "";
+    "KI" "KIR" "Kiribati" "";
+    "KM" "COM" "Comoros" "";
+    "KN" "KNA" "Saint Kitts and Nevis" "st kitts and nevis|saint kitts & nevis";
+    "KP" "PRK" "North Korea" "korea, north|democratic people's republic of korea|dprk";
+    "KR" "KOR" "South Korea" "korea, south|republic of korea|korea";
+    "KW" "KWT" "Kuwait" "";
+    "KY" "CYM" "Cayman Islands" "";
+    "KZ" "KAZ" "Kazakhstan" "";
+    "LA" "LAO" "Laos" "lao people's democratic republic|lao pdr";
+    "LB" "LBN" "Lebanon" "";
+    "LC" "LCA" "Saint Lucia" "st lucia";
+    "LI" "LIE" "Liechtenstein" "";
+    "LK" "LKA" "Sri Lanka" "";
+    "LR" "LBR" "Liberia" "";
+    "LS" "LSO" "Lesotho" "";
+    "LT" "LTU" "Lithuania" "";
+    "LU" "LUX" "Luxembourg" "";
+    "LV" "LVA" "Latvia" "";
+    "LY" "LBY" "Libya" "";
+    "MA" "MAR" "Morocco" "";
+    "MC" "MCO" "Monaco" "";
+    "MD" "MDA" "Moldova" "republic of moldova";
+    "ME" "MNE" "Montenegro" "";
+    "MF" "MAF" "Saint Martin" "st martin";
+    "MG" "MDG" "Madagascar" "";
+    "MH" "MHL" "Marshall Islands" "";
+    "MK" "MKD" "North Macedonia" "macedonia|republic of north macedonia";
+    "ML" "MLI" "Mali" "";
+    "MM" "MMR" "Myanmar" "burma";
+    "MN" "MNG" "Mongolia" "";
+    "MO" "MAC" "Macao" "macau";
+    "MP" "MNP" "Northern Mariana Islands" "";
+    "MQ" "MTQ" "Martinique" "";
+    "MR" "MRT" "Mauritania" "";
+    "MS" "MSR" "Montserrat" "";
+    "MT" "MLT" "Malta" "";
+    "MU" "MUS" "Mauritius" "";
+    "MV" "MDV" "Maldives" "";
+    "MW" "MWI" "Malawi" "";
+    "MX" "MEX" "Mexico" "méxico";
+    "MY" "MYS" "Malaysia" "";
+    "MZ" "MOZ" "Mozambique" "";
+    "NA" "NAM" "Namibia" "";
+    "NC" "NCL" "New Caledonia" "";
+    "NE" "NER" "Niger" "";
+    "NF" "NFK" "Norfolk Island" "";
+    "NG" "NGA" "Nigeria" "";
+    "NI" "NIC" "Nicaragua" "";
+    "NL" "NLD" "Netherlands" "the netherlands|holland|nederland";
+    "NO" "NOR" "Norway" "norge";
+    "NP" "NPL" "Nepal" "";
+    "NR" "NRU" "Nauru" "";
+    "NU" "NIU" "Niue" "";
+    "NZ" "NZL" "New Zealand" "aotearoa";
+    "OM" "OMN" "Oman" "";
+    "PA" "PAN" "Panama" "";
+    "PE" "PER" "Peru" "";
+    "PF" "PYF" "French Polynesia" "";
+    "PG" "PNG" "Papua New Guinea" "";
+    "PH" "PHL" "Philippines" "the philippines";
+    "PK" "PAK" "Pakistan" "";
+    "PL" "POL" "Poland" "polska";
+    "PM" "SPM" "Saint Pierre and Miquelon" "";
+    "PN" "PCN" "Pitcairn Islands" "pitcairn";
+    "PR" "PRI" "Puerto Rico" "";
+    "PS" "PSE" "Palestinian Territory" "palestine|state of palestine|palestinian territories";
+    "PT" "PRT" "Portugal" "";
+    "PW" "PLW" "Palau" "";
+    "PY" "PRY" "Paraguay" "";
+    "QA" "QAT" "Qatar" "";
+    "RE" "REU" "Réunion" "";
+    "RO" "ROU" "Romania" "";
+    "RS" "SRB" "Serbia" "";
+    "RU" "RUS" "Russia" "russian federation|rossiya";
+    "RW" "RWA" "Rwanda" "";
+    "SA" "SAU" "Saudi Arabia" "";
+    "SB" "SLB" "Solomon Islands" "";
+    "SC" "SYC" "Seychelles" "";
+    "SD" "SDN" "Sudan" "";
+    "SE" "SWE" "Sweden" "sverige";
+    "SG" "SGP" "Singapore" "";
+    "SH" "SHN" "Saint Helena" "saint helena, ascension and tristan da cunha|st helena";
+    "SI" "SVN" "Slovenia" "";
+    "SJ" "SJM" "Svalbard and Jan Mayen" "svalbard";
+    "SK" "SVK" "Slovakia" "slovak republic";
+    "SL" "SLE" "Sierra Leone" "";
+    "SM" "SMR" "San Marino" "";
+    "SN" "SEN" "Senegal" "";
+    "SO" "SOM" "Somalia" "";
+    "SR" "SUR" "Suriname" "";
+    "SS" "SSD" "South Sudan" "";
+    "ST" "STP" "São Tomé and Príncipe" "sao tome and principe";
+    "SV" "SLV" "El Salvador" "";
+    "SX" "SXM" "Sint Maarten" "";
+    "SY" "SYR" "Syria" "syrian arab republic";
+    "SZ" "SWZ" "Eswatini" "swaziland";
+    "TC" "TCA" "Turks and Caicos Islands" "";
+    "TD" "TCD" "Chad" "";
+    "TF" "ATF" "French Southern Territories" "french southern and antarctic lands";
+    "TG" "TGO" "Togo" "";
+    "TH" "THA" "Thailand" "";
+    "TJ" "TJK" "Tajikistan" "";
+    "TK" "TKL" "Tokelau" "";
+    "TL" "TLS" "Timor-Leste" "east timor|timor leste";
+    "TM" "TKM" "Turkmenistan" "";
+    "TN" "TUN" "Tunisia" "";
+    "TO" "TON" "Tonga" "";
+    "TR" "TUR" "Turkey" "türkiye";
+    "TT" "TTO" "Trinidad and Tobago" "trinidad & tobago";
+    "TV" "TUV" "Tuvalu" "";
+    "TW" "TWN" "Taiwan" "";
+    "TZ" "TZA" "Tanzania" "united republic of tanzania";
+    "UA" "UKR" "Ukraine" "";
+    "UG" "UGA" "Uganda" "";
+    "US" "USA" "United States" "united states of america|u.s.a.|u.s.|america|the united states";
+    "UY" "URY" "Uruguay" "";
+    "UZ" "UZB" "Uzbekistan" "";
+    "VA" "VAT" "Vatican City" "vatican|holy see";
+    "VC" "VCT" "Saint Vincent and the Grenadines" "st vincent and the grenadines";
+    "VE" "VEN" "Venezuela" "bolivarian republic of venezuela";
+    "VG" "VGB" "British Virgin Islands" "";
+    "VI" "VIR" "United States Virgin Islands" "u.s. virgin islands|us virgin islands";
+    "VN" "VNM" "Vietnam" "viet nam";
+    "VU" "VUT" "Vanuatu" "";
+    "WF" "WLF" "Wallis and Futuna" "";
+    "WS" "WSM" "Samoa" "";
+    "XK" "XKX" "Kosovo" "";
+    "YE" "YEM" "Yemen" "";
+    "YT" "MYT" "Mayotte" "";
+    "ZA" "ZAF" "South Africa" "";
+    "ZM" "ZMB" "Zambia" "";
+    "ZW" "ZWE" "Zimbabwe" "";
+}

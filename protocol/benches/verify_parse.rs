@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use miid_protocol::synapse::{Generation, RequestView};
 use miid_protocol::v10::{AxonTarget, DendriteSigner, NonceTracker, V10Headers};
-use miid_protocol::{Authenticator, Hotkey, IdentitySynapse, btauth};
+use miid_protocol::{Authenticator, Hotkey, IdentitySynapse, btauth, epistula};
 
 fn fifteen_seed_request() -> IdentitySynapse {
     let mut s = IdentitySynapse::new(Generation::R1, 1200.0);

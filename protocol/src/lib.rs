@@ -23,6 +23,7 @@ pub mod auth;
 pub mod body_hash;
 pub mod btauth;
 pub mod drand;
+pub mod epistula;
 pub mod keys;
 pub mod pyfmt;
 pub mod status;

@@ -42,11 +42,12 @@ impl Scenario {
             "smoke" | "smoke-r1" => Some(base(Generation::R1)),
             "smoke-r2" => Some(base(Generation::R2)),
             "smoke-btauth" => Some(Scenario { transport: Scheme::BtAuth, ..base(Generation::R1) }),
+            "smoke-epistula" => Some(Scenario { transport: Scheme::Epistula, ..base(Generation::R1) }),
             _ => None,
         }
     }
 
-    pub const BUILTIN: &'static [&'static str] = &["smoke", "smoke-r1", "smoke-r2", "smoke-btauth"];
+    pub const BUILTIN: &'static [&'static str] = &["smoke", "smoke-r1", "smoke-r2", "smoke-btauth", "smoke-epistula"];
 }
 
 /// What `scenarios run` writes to `report.json`.

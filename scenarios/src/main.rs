@@ -14,7 +14,7 @@ struct Cli {
 enum Command {
     /// Run a scenario and write target/scenarios/NAME/report.json; exit 1 when no miner answered.
     Run {
-        /// Built-in scenario: smoke (= smoke-r1), smoke-r2, smoke-btauth.
+        /// Built-in scenario: smoke (= smoke-r1), smoke-r2, smoke-btauth, smoke-epistula.
         #[arg(default_value = "smoke")]
         name: String,
         /// Number of miners (overrides the scenario's).

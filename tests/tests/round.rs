@@ -58,6 +58,16 @@ async fn r1_round_over_btauth() {
 }
 
 #[tokio::test]
+async fn r1_round_over_epistula_v2() {
+    round(Generation::R1, Scheme::Epistula).await;
+}
+
+#[tokio::test]
+async fn r2_round_over_epistula_simple() {
+    round(Generation::R2, Scheme::EpistulaSimple).await;
+}
+
+#[tokio::test]
 async fn unreachable_miner_is_503_and_slow_miner_is_408() {
     use miid_protocol::v10::AxonTarget;
     use miid_protocol::{Hotkey, IdentitySynapse};

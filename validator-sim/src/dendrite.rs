@@ -13,7 +13,7 @@ use serde::Serialize;
 use miid_protocol::pyfmt::py_float;
 use miid_protocol::synapse::{Generation, IdentitySynapse};
 use miid_protocol::v10::{AxonTarget, DendriteSigner, header as h};
-use miid_protocol::{Hotkey, Scheme, btauth};
+use miid_protocol::{Hotkey, Scheme, btauth, epistula};
 
 /// The outcome of one call.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +75,23 @@ impl Dendrite {
                     Some(&target.hotkey),
                     nonce,
                 );
+                hs.push((h::TIMEOUT.into(), py_float(timeout)));
+                hs
+            }
+            Scheme::Epistula => {
+                let uuid = uuid::Uuid::new_v4().to_string();
+                let mut hs = epistula::sign_v2(
+                    &self.signer.hotkey,
+                    &signed.body,
+                    Some(&target.hotkey),
+                    nonce / 1_000_000,
+                    &uuid,
+                );
+                hs.push((h::TIMEOUT.into(), py_float(timeout)));
+                hs
+            }
+            Scheme::EpistulaSimple => {
+                let mut hs = epistula::sign_simple(&self.signer.hotkey, &signed.body, nonce);
                 hs.push((h::TIMEOUT.into(), py_float(timeout)));
                 hs
             }

@@ -40,7 +40,8 @@ struct QueryArgs {
     /// Request generation: r1 (names, DOB, addresses, UAV) or r2 (five image variations, mainnet now).
     #[arg(long, default_value = "r2")]
     generation: Generation,
-    /// Signed-request scheme: v10 (mainnet validators today) or btauth (bittensor v11).
+    /// Signed-request scheme: v10 (mainnet validators today), btauth (bittensor v11), epistula
+    /// (Epistula v2) or epistula-simple (X-Epistula-* headers).
     #[arg(long, default_value = "v10")]
     transport: Scheme,
     /// Seconds each miner has to answer.

@@ -16,6 +16,9 @@ fn body(f: &Fixture) -> Vec<u8> {
     r1_request(&signer("//Validator"), &f.target, now_ns()).body
 }
 
+/// (what, headers, body sent, expected status)
+type Case = (&'static str, Vec<(String, String)>, Vec<u8>, u16);
+
 fn uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
@@ -32,7 +35,7 @@ async fn v2_honest_then_every_refusal() {
     assert_eq!(f.send(&url, &honest, b.clone()).await.0, 200);
     assert_eq!(f.forwards(), 1);
 
-    let cases: Vec<(&str, Vec<(String, String)>, Vec<u8>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         ("replay", honest.clone(), b.clone(), 401),
         (
             "altered body",
@@ -71,7 +74,7 @@ async fn simple_form_honest_then_every_refusal() {
 
     let honest = sign_simple(&validator, &b, now);
     assert_eq!(f.send(&url, &honest, b.clone()).await.0, 200);
-    let cases: Vec<(&str, Vec<(String, String)>, Vec<u8>, u16)> = vec![
+    let cases: Vec<Case> = vec![
         ("replay", honest.clone(), b.clone(), 401),
         ("altered body", sign_simple(&validator, &b, now + 1), b"{}".to_vec(), 401),
         ("stale", sign_simple(&validator, &b, now - 120_000_000_000), b.clone(), 401),

@@ -13,6 +13,20 @@
 //! Name similarity, rules, DOB and address grading, completeness, cheat detection, the rank
 //! cap and the reputation stage build on that normalised form.
 
+pub mod address;
+pub mod cheat;
+pub mod dob;
+pub mod geonames;
+pub mod kav;
+pub mod name_quality;
 pub mod normalise;
+pub mod orthographic;
+pub mod part_score;
+pub mod phonetic;
+pub mod rank;
+pub mod reputation;
+pub mod rng;
+pub mod rules;
+pub mod translit;
 
 pub use normalise::{AcceptedUav, Normalised, normalise};

@@ -2,6 +2,9 @@
 # Interop test against the real Python `bittensor==10.5.0` package.
 #   A: bittensor's Dendrite  -> our Rust miner        (interop/dendrite_to_rust_miner.py)
 #   B: our Rust validator-sim -> bittensor's Axon      (interop/validator_sim_to_python_axon.py)
+#   C: Epistula (v2 and simple form), signed/verified with bittensor_wallet.Keypair:
+#      C1: Python signer -> our Rust miner               (interop/epistula_to_rust_miner.py)
+#      C2: our Rust validator-sim -> Python server       (interop/validator_sim_to_epistula_server.py)
 # Env:
 #   INTEROP_VENV=DIR     reuse/create the virtualenv there (default: a fresh one under ${TMPDIR:-/tmp},
 #                        removed on exit)
@@ -66,7 +69,7 @@ for b in "$MINER" "$VSIM"; do
 done
 echo "== binaries ready in $(elapsed "$t1")s"
 
-# ---- 3. the two directions ----
+# ---- 3. the three directions ----
 t2=$(now)
 KEEP=()
 if [ -n "${INTEROP_KEEP:-}" ]; then KEEP=(--keep); fi
@@ -86,6 +89,10 @@ echo "== A: bt.Dendrite -> $MINER"
 run_driver interop/dendrite_to_rust_miner.py --miner "$MINER"
 echo "== B: $VSIM -> bt.Axon"
 run_driver interop/validator_sim_to_python_axon.py --validator-sim "$VSIM"
+echo "== C1: Python Epistula signer (bittensor_wallet.Keypair) -> $MINER"
+run_driver interop/epistula_to_rust_miner.py --miner "$MINER"
+echo "== C2: $VSIM --transport epistula|epistula-simple -> Python Epistula server"
+run_driver interop/validator_sim_to_epistula_server.py --validator-sim "$VSIM"
 echo "== tests ran in $(elapsed "$t2")s (total $(elapsed "$t0")s)"
 
 if [ "$status" -ne 0 ]; then

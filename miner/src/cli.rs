@@ -35,6 +35,56 @@ pub enum Command {
     /// Hotkey files in the bittensor-wallet format.
     #[command(subcommand)]
     Wallet(WalletCommand),
+    /// Timelock encryption to a drand round.
+    #[command(subcommand)]
+    Tlock(TlockCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlockCommand {
+    /// Encrypt stdin to round R of the beacon at URL; the ciphertext goes to stdout.
+    Encrypt {
+        /// The drand round whose signature will open the ciphertext.
+        #[arg(long)]
+        round: u64,
+        /// Base URL of a drand HTTP API (its /info gives the chain's public key), e.g.
+        /// https://api.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971 or a drand-mock.
+        #[arg(long)]
+        beacon: String,
+        /// mainnet: the bittensor_drand envelope MIID validators decrypt; age: drand's tlock
+        /// format, ASCII-armored as drand's tools write it.
+        #[arg(long, value_enum, default_value = "mainnet")]
+        format: TlockFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum TlockFormat {
+    Mainnet,
+    Age,
+}
+
+/// Runs a tlock subcommand.
+pub async fn tlock_command(cmd: TlockCommand) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    match cmd {
+        TlockCommand::Encrypt { round, beacon, format } => {
+            let client = miid_tlock::client::Client::connect(&beacon, None)
+                .await
+                .with_context(|| format!("cannot read the chain info of the drand beacon at {beacon}"))?;
+            let mut plaintext = Vec::new();
+            std::io::stdin().read_to_end(&mut plaintext).context("reading plaintext from stdin")?;
+            let format = match format {
+                TlockFormat::Mainnet => miid_tlock::Format::Mainnet,
+                TlockFormat::Age => miid_tlock::Format::Age { armor: true },
+            };
+            let ct = miid_tlock::encrypt(format, &client.chain_key(), round, &plaintext, &mut rand::rng())?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&ct)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Wallet(cmd)) => miid_miner::cli::wallet_command(cmd),
+        Some(Command::Tlock(cmd)) => miid_miner::cli::tlock_command(cmd).await,
         None => miid_miner::cli::run(cli.run).await,
     }
 }

@@ -24,6 +24,24 @@ struct Cli {
 enum Command {
     /// Send one signed query to every serving miner of a metagraph and print what each answered.
     Query(QueryArgs),
+    /// Timelock decryption.
+    #[command(subcommand)]
+    Tlock(TlockCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TlockCommand {
+    /// Decrypt stdin (mainnet envelope or age, recognised from the bytes): wait for its round
+    /// on the beacon at URL, verify the round's signature against the chain key, write the
+    /// plaintext to stdout.
+    Decrypt {
+        /// Base URL of a drand HTTP API (a drand-mock, or a public relay with the chain hash).
+        #[arg(long)]
+        beacon: String,
+        /// Longest wait for the round, in seconds.
+        #[arg(long, default_value_t = 3600.0)]
+        timeout: f64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -68,6 +86,20 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Tlock(TlockCommand::Decrypt { beacon, timeout }) => {
+            use std::io::{Read, Write};
+            let mut ct = Vec::new();
+            std::io::stdin().read_to_end(&mut ct).context("reading the ciphertext from stdin")?;
+            let (format, round) = miid_tlock::round_of(&ct)?;
+            tracing::info!(?format, round, "waiting for the round's signature");
+            let client = miid_tlock::client::Client::connect(&beacon, None)
+                .await
+                .with_context(|| format!("cannot read the chain info of the drand beacon at {beacon}"))?;
+            let plaintext = client.decrypt(&ct, std::time::Duration::from_secs_f64(timeout)).await?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&plaintext)?;
+            out.flush()?;
+        }
         Command::Query(a) => {
             let hotkey = wallet::load_hotkey(&a.wallet_path, &a.wallet_name, &a.wallet_hotkey)?;
             let chain = SnapshotChain::from_file(&a.metagraph)?;

@@ -14,6 +14,7 @@ test:
 # Benchmarks (criterion): signed request verification + parse, requests/s.
 bench:
     cargo bench -p miid-protocol --bench verify_parse
+    cargo bench -p miid-tlock
 
 # Interop with the real Python bittensor 10.5.0 (installs it from PyPI into a throwaway virtualenv).
 interop:

@@ -26,7 +26,9 @@ pub mod phonetic;
 pub mod rank;
 pub mod reputation;
 pub mod rng;
+pub mod round;
 pub mod rules;
 pub mod translit;
+pub mod vectors;
 
 pub use normalise::{AcceptedUav, Normalised, normalise};

@@ -8,12 +8,14 @@
 //! - [`query`]: building R1 (names, DOB, addresses, UAV) and R2 (five image variations)
 //!   requests.
 //! - [`round`]: choosing the miners to ask, concurrent batched queries, and the per-miner table.
+//! - [`vectors`]: replaying the reference vectors through `miid-scoring`.
 //!
 //! Scoring lives in `miid-scoring`; this crate does the I/O around it.
 
 pub mod dendrite;
 pub mod query;
 pub mod round;
+pub mod vectors;
 
 use std::sync::Arc;
 

@@ -24,6 +24,14 @@ struct Cli {
 enum Command {
     /// Send one signed query to every serving miner of a metagraph and print what each answered.
     Query(QueryArgs),
+    /// Replay every reference vector file (*.jsonl) in DIR through the scorer: one line per file
+    /// `FILE: N passed, M failed`, then a total line; exit 1 on any failure.
+    Vectors {
+        dir: PathBuf,
+        /// Print every failure, not only the first five per file.
+        #[arg(long)]
+        verbose: bool,
+    },
     /// Timelock decryption.
     #[command(subcommand)]
     Tlock(TlockCommand),
@@ -86,6 +94,30 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Vectors { dir, verbose } => {
+            let reports = miid_validator::vectors::replay_dir(&dir)
+                .with_context(|| format!("cannot list vector files in {}", dir.display()))?;
+            if reports.is_empty() {
+                anyhow::bail!("no *.jsonl vector files in {}", dir.display());
+            }
+            let (mut passed, mut failed) = (0, 0);
+            for r in &reports {
+                println!("{}: {} passed, {} failed", r.file, r.passed, r.failed);
+                let shown = if verbose { r.failures.len() } else { 5 };
+                for (i, why) in r.failures.iter().take(shown) {
+                    eprintln!("  {} case {i}: {why}", r.file);
+                }
+                if r.failures.len() > shown {
+                    eprintln!("  {} ... {} more (--verbose shows all)", r.file, r.failures.len() - shown);
+                }
+                passed += r.passed;
+                failed += r.failed;
+            }
+            println!("total: {passed} passed, {failed} failed");
+            if failed > 0 {
+                std::process::exit(1);
+            }
+        }
         Command::Tlock(TlockCommand::Decrypt { beacon, timeout }) => {
             use std::io::{Read, Write};
             let mut ct = Vec::new();

@@ -7,7 +7,7 @@
 //! miner on its own answers before it sends them.
 //!
 //! The pipeline, in the reference's order (spec section 2), one module per concept:
-//! - [`normalise`]: response normalisation and UAV acceptance (1.2);
+//! - [`normalise`](mod@normalise): response normalisation and UAV acceptance (1.2);
 //! - [`rng`]: the reference's randomness — seed sources (`hash(s) % 10000`) and a
 //!   Python-compatible MT19937 (Appendix A);
 //! - [`phonetic`], [`orthographic`], [`translit`]: the name-similarity primitives (3);

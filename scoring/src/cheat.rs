@@ -17,7 +17,7 @@
 //! 4. `post = min(1, collusion + duplication + signature + special + address)`, `reward · (1 − post)`
 //!    (11).
 //!
-//! Input shape: each miner's `seed -> rows` map as produced by [`crate::normalise`] (raw JSON rows),
+//! Input shape: each miner's `seed -> rows` map as produced by [`crate::normalise()`] (raw JSON rows),
 //! padded (8.2) or not: rows are read through the padding rule (a non-list row is
 //! `[str(row) or "", "", ""]`, a short list is filled with `""`), so both give the same result.
 //! An empty map is an empty response (reward 0, no per-seed data). `uids` are not an input: the

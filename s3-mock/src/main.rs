@@ -1,7 +1,8 @@
-//! `s3-mock --listen ADDR --data-dir DIR --access-key K --secret-key S [--public-write BUCKET]...`
+//! `s3-mock --listen ADDR --data-dir DIR --access-key K --secret-key S [--public-write BUCKET]...
+//! [--bucket BUCKET]... [--domain DOMAIN]`
 //!
 //! Prints the bound address (`IP:PORT`) on the first line of stdout, then serves S3 (SigV4,
-//! path-style) until SIGINT or SIGTERM. Logs go to stderr (`RUST_LOG`; the default `info,s3s::ops=off`
+//! path-style, and virtual-hosted-style under `--domain`) until SIGINT or SIGTERM. Logs go to stderr (`RUST_LOG`; the default `info,s3s::ops=off`
 //! hides s3s's ERROR line per refused request — 403/404 answers are normal traffic for a mock;
 //! internal storage errors still log under `s3_mock::store`).
 
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 #[derive(Debug, Parser)]
-#[command(version, about = "S3-compatible server (SigV4, path-style) over a directory")]
+#[command(version, about = "S3-compatible server (SigV4, path-style or virtual-hosted) over a directory")]
 struct Cli {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:0")]
@@ -31,6 +32,10 @@ struct Cli {
     /// Extra bucket to create at start (signed access only). Repeatable.
     #[arg(long = "bucket", value_name = "BUCKET")]
     buckets: Vec<String>,
+    /// Base domain for virtual-hosted-style requests (`Host: BUCKET.DOMAIN:PORT`), e.g.
+    /// `s3.local`; path-style requests keep working.
+    #[arg(long, value_name = "DOMAIN")]
+    domain: Option<String>,
 }
 
 #[tokio::main]
@@ -50,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         secret_key: cli.secret_key,
         public_write: cli.public_write,
         buckets: cli.buckets,
+        domain: cli.domain,
     };
     let service = s3_mock::build_service(&config)?;
     let listener = tokio::net::TcpListener::bind(&cli.listen)
@@ -61,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
         writeln!(out, "{addr}")?;
         out.flush()?;
     }
-    tracing::info!(%addr, data_dir = %config.data_dir.display(), public_write = ?config.public_write, "s3-mock listening");
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), public_write = ?config.public_write, domain = ?config.domain, "s3-mock listening");
 
     s3_mock::serve(listener, service, shutdown_signal()).await;
     tracing::info!("s3-mock stopped");

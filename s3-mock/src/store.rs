@@ -6,6 +6,9 @@
 //! ROOT/BUCKET/KEY                          the object's bytes, a plain file ('/' in KEY = sub-directories)
 //! ROOT/.BUCKET.objhash-meta/SHA256(KEY).json   its sidecar: ETag, Content-Type & co, x-amz-meta-*
 //! ROOT/.tmp/UUID                           uploads in progress (renamed into place when complete)
+//! ROOT/.uploads/UPLOAD_ID/upload.json      a multipart upload in progress: bucket, key, headers, checksum
+//! ROOT/.uploads/UPLOAD_ID/NNNNN            its part number NNNNN ...
+//! ROOT/.uploads/UPLOAD_ID/NNNNN.json       ... and the part's ETag and checksums
 //! ```
 //!
 //! Bucket names never start with `.`, so the hidden entries of `ROOT` cannot clash with a bucket,
@@ -16,6 +19,16 @@
 //! A sidecar records the size and modification time of the data file it describes. When they do
 //! not match (a file replaced by hand, or one put there without the server), the sidecar is
 //! ignored: the ETag is computed from the bytes and the object has no stored headers.
+//!
+//! A sidecar also keeps the object's additional checksums (`x-amz-checksum-*`, see
+//! [`crate::checksum`]) and, for an object assembled from a multipart upload, the sizes of its
+//! parts (for `partNumber` reads).
+//!
+//! # Multipart uploads
+//!
+//! See `store/multipart.rs`: parts are kept under `ROOT/.uploads` (which survives restarts), and
+//! completing an upload concatenates them into `ROOT/.tmp` and renames the result into place like
+//! any other upload, so the object appears whole or not at all.
 //!
 //! # Consistency
 //!
@@ -44,6 +57,12 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result, s3_error};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::RwLock;
+
+use crate::checksum::{Algo, ChecksumType, Checksums, Expected, Hasher, OutFields};
+
+mod multipart;
+
+pub(crate) use multipart::MIN_PART_SIZE;
 
 /// S3's limit on key length, in bytes.
 const MAX_KEY_LEN: usize = 1024;
@@ -89,6 +108,10 @@ impl Layout {
     fn new_tmp_path(&self) -> PathBuf {
         self.tmp_dir().join(uuid::Uuid::new_v4().simple().to_string())
     }
+
+    fn uploads_dir(&self) -> PathBuf {
+        self.root.join(".uploads")
+    }
 }
 
 /// The stored HTTP attributes of an object.
@@ -123,10 +146,37 @@ struct Sidecar {
     /// Size and modification time of the data file this describes.
     size: u64,
     mtime_ns: u64,
-    /// Hex MD5 of the content, without quotes.
+    /// Hex MD5 of the content (or `HEX-N` for a multipart object), without quotes.
     etag: String,
     #[serde(flatten)]
     attrs: Attrs,
+    #[serde(flatten)]
+    sums: StoredSums,
+}
+
+/// Checksums and part layout of an object, as stored in its sidecar.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct StoredSums {
+    #[serde(default, skip_serializing_if = "Checksums::is_empty")]
+    checksums: Checksums,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checksum_type: Option<ChecksumType>,
+    /// Sizes of the parts of an object completed from a multipart upload; empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    part_sizes: Vec<u64>,
+}
+
+impl StoredSums {
+    /// The checksum response fields; none unless `x-amz-checksum-mode: ENABLED` was sent and the
+    /// whole object is returned (as S3 does).
+    fn out(&self, mode: Option<&dto::ChecksumMode>, whole: bool) -> OutFields {
+        let enabled = mode.is_some_and(|m| m.as_str().eq_ignore_ascii_case(dto::ChecksumMode::ENABLED));
+        if enabled && whole { OutFields::new(&self.checksums, self.checksum_type) } else { OutFields::default() }
+    }
+
+    fn parts_count(&self) -> Option<i32> {
+        (!self.part_sizes.is_empty()).then(|| i32::try_from(self.part_sizes.len()).unwrap_or(i32::MAX))
+    }
 }
 
 /// What a reader needs to know about a stored object.
@@ -134,9 +184,10 @@ struct Sidecar {
 struct ObjectInfo {
     size: u64,
     mtime: SystemTime,
-    /// Hex MD5, without quotes.
+    /// Hex MD5 (`HEX-N` for a multipart object), without quotes.
     etag: String,
     attrs: Attrs,
+    sums: StoredSums,
 }
 
 impl ObjectInfo {
@@ -224,23 +275,59 @@ impl Store {
         .await
     }
 
-    /// Streams `body` into a new temporary file.
-    async fn spool_body(&self, body: Option<StreamingBlob>) -> S3Result<Spooled> {
+    /// Streams `body` into a new temporary file, computing its MD5 and the `algos` checksums.
+    async fn spool_body(&self, body: Option<StreamingBlob>, algos: &[Algo]) -> S3Result<Spooled> {
         let tmp = TmpFile(Some(self.layout.new_tmp_path()));
         let mut file = tokio::fs::File::create(tmp.path()).await.map_err(|e| internal("creating upload file", e))?;
         let mut md5 = Md5::new();
+        let mut sums = Hasher::new(algos);
         let mut size = 0_u64;
         if let Some(mut body) = body {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(body_error)?;
                 md5.update(&chunk);
+                sums.update(&chunk);
                 size += chunk.len() as u64;
                 file.write_all(&chunk).await.map_err(|e| internal("writing upload file", e))?;
             }
         }
         file.flush().await.map_err(|e| internal("writing upload file", e))?;
         let mtime = file.metadata().await.and_then(|m| m.modified()).map_err(|e| internal("upload file", e))?;
-        Ok(Spooled { tmp, size, md5: md5.finalize().into(), mtime })
+        Ok(Spooled { tmp, size, md5: md5.finalize().into(), checksums: sums.finish(), mtime })
+    }
+
+    /// Streams a write request's body in and checks it against `Content-MD5` and the checksum
+    /// the request names (`expected`, whose trailer value is read after the body). Computes the
+    /// named checksum and the `extra` ones.
+    async fn receive(
+        &self,
+        body: Option<StreamingBlob>,
+        content_md5: Option<&str>,
+        mut expected: Expected,
+        trailers: Option<&s3s::TrailingHeaders>,
+        extra: &[Algo],
+    ) -> S3Result<Spooled> {
+        let content_md5 = match content_md5 {
+            None => None,
+            Some(b64) => {
+                use base64::Engine as _;
+                let digest = base64::engine::general_purpose::STANDARD.decode(b64).ok().filter(|d| d.len() == 16);
+                Some(digest.ok_or_else(|| s3_error!(InvalidDigest))?)
+            }
+        };
+        let mut algos: Vec<Algo> = extra.to_vec();
+        if let Some(a) = expected.algo
+            && !algos.contains(&a)
+        {
+            algos.push(a);
+        }
+        let spooled = self.spool_body(body, &algos).await?;
+        if content_md5.is_some_and(|d| d != spooled.md5) {
+            return Err(s3_error!(BadDigest, "the Content-MD5 you specified did not match what we received"));
+        }
+        expected.resolve_trailer(trailers)?;
+        expected.verify(&spooled.checksums)?;
+        Ok(spooled)
     }
 
     /// Moves a spooled upload into place as `bucket/key`.
@@ -379,14 +466,17 @@ struct Spooled {
     tmp: TmpFile,
     size: u64,
     md5: [u8; 16],
+    /// The checksums asked for when spooling (base64).
+    checksums: Checksums,
     mtime: SystemTime,
 }
 
-/// Copies `reader` into a new temporary file.
-fn spool_reader(layout: &Layout, mut reader: impl Read) -> io::Result<Spooled> {
+/// Copies `reader` into a new temporary file, computing the `algos` checksums.
+fn spool_reader(layout: &Layout, mut reader: impl Read, algos: &[Algo]) -> io::Result<Spooled> {
     let tmp = TmpFile(Some(layout.new_tmp_path()));
     let mut file = File::create(tmp.path())?;
     let mut md5 = Md5::new();
+    let mut sums = Hasher::new(algos);
     let mut size = 0_u64;
     let mut buf = vec![0_u8; 64 * 1024];
     loop {
@@ -397,12 +487,13 @@ fn spool_reader(layout: &Layout, mut reader: impl Read) -> io::Result<Spooled> {
             Err(e) => return Err(e),
         };
         md5.update(&buf[..n]);
+        sums.update(&buf[..n]);
         file.write_all(&buf[..n])?;
         size += n as u64;
     }
     file.flush()?;
     let mtime = file.metadata()?.modified()?;
-    Ok(Spooled { tmp, size, md5: md5.finalize().into(), mtime })
+    Ok(Spooled { tmp, size, md5: md5.finalize().into(), checksums: sums.finish(), mtime })
 }
 
 fn md5_hex(mut reader: impl Read) -> io::Result<String> {
@@ -436,13 +527,13 @@ fn object_info(file: &mut File, meta_path: &Path, key: &str) -> io::Result<Objec
     let (size, mtime) = (md.len(), md.modified()?);
     match read_sidecar(meta_path) {
         Some(s) if s.key == key && s.size == size && s.mtime_ns == mtime_ns(mtime) => {
-            Ok(ObjectInfo { size, mtime, etag: s.etag, attrs: s.attrs })
+            Ok(ObjectInfo { size, mtime, etag: s.etag, attrs: s.attrs, sums: s.sums })
         }
         _ => {
             // No (valid) sidecar: the file was put there by other means.
             let etag = md5_hex(&mut *file)?;
             file.seek(SeekFrom::Start(0))?;
-            Ok(ObjectInfo { size, mtime, etag, attrs: Attrs::default() })
+            Ok(ObjectInfo { size, mtime, etag, attrs: Attrs::default(), sums: StoredSums::default() })
         }
     }
 }
@@ -497,13 +588,42 @@ fn etag_matches(cond: &ETagCondition, info: &ObjectInfo) -> bool {
     }
 }
 
-/// Renames a spooled upload and its new sidecar into place (under the exclusive lock).
+/// What a new object's sidecar records besides its size and time.
+#[derive(Debug)]
+struct NewObject {
+    /// Without quotes.
+    etag: String,
+    attrs: Attrs,
+    sums: StoredSums,
+}
+
+/// Renames a spooled single-part upload and its new sidecar into place (under the exclusive
+/// lock): ETag = hex MD5, the spooled checksums as FULL_OBJECT ones.
 fn commit_object(
     layout: &Layout,
     bucket: &str,
     key: &str,
     spooled: Spooled,
     attrs: Attrs,
+    conditions: &PutConditions,
+) -> S3Result<ObjectInfo> {
+    let checksums = spooled.checksums.clone();
+    let checksum_type = (!checksums.is_empty()).then_some(ChecksumType::FullObject);
+    let new = NewObject {
+        etag: hex::encode(spooled.md5),
+        attrs,
+        sums: StoredSums { checksums, checksum_type, part_sizes: Vec::new() },
+    };
+    commit_new_object(layout, bucket, key, spooled, new, conditions)
+}
+
+/// Renames a spooled upload and its new sidecar into place (under the exclusive lock).
+fn commit_new_object(
+    layout: &Layout,
+    bucket: &str,
+    key: &str,
+    spooled: Spooled,
+    new: NewObject,
     conditions: &PutConditions,
 ) -> S3Result<ObjectInfo> {
     // Checked again here: the bucket may have been deleted while the body was uploading, and
@@ -514,13 +634,15 @@ fn commit_object(
         conditions.check(current.as_ref())?;
     }
 
-    let info = ObjectInfo { size: spooled.size, mtime: spooled.mtime, etag: hex::encode(spooled.md5), attrs };
+    let info =
+        ObjectInfo { size: spooled.size, mtime: spooled.mtime, etag: new.etag, attrs: new.attrs, sums: new.sums };
     let sidecar = Sidecar {
         key: key.to_owned(),
         size: info.size,
         mtime_ns: mtime_ns(info.mtime),
         etag: info.etag.clone(),
         attrs: info.attrs.clone(),
+        sums: info.sums.clone(),
     };
     let sidecar_tmp = TmpFile(Some(layout.new_tmp_path()));
     let json = serde_json::to_vec_pretty(&sidecar).expect("sidecar serialises");
@@ -777,11 +899,34 @@ fn check_read_conditions(
     Ok(())
 }
 
-/// The byte range to send: `(start, length, Content-Range)`.
-fn byte_range(range: Option<&dto::Range>, part_number: Option<i32>, size: u64) -> S3Result<(u64, u64, Option<String>)> {
-    match part_number {
-        None | Some(1) => {}
-        Some(_) => return Err(s3_error!(InvalidArgument, "partNumber: objects here have a single part")),
+/// The byte range to send: `(start, length, Content-Range)`. `part_sizes` are those of a
+/// multipart object (empty for a single-part one, which has just part 1).
+fn byte_range(
+    range: Option<&dto::Range>,
+    part_number: Option<i32>,
+    size: u64,
+    part_sizes: &[u64],
+) -> S3Result<(u64, u64, Option<String>)> {
+    if let Some(n) = part_number {
+        if range.is_some() {
+            return Err(s3_error!(InvalidRequest, "Cannot specify both Range header and partNumber query parameter"));
+        }
+        let count = part_sizes.len().max(1);
+        let index = usize::try_from(n).ok().filter(|n| (1..=count).contains(n)).ok_or_else(|| {
+            let mut err = S3Error::with_message(
+                S3ErrorCode::Custom("InvalidPartNumber".into()),
+                "The requested partnumber is not satisfiable",
+            );
+            err.set_status_code(http::StatusCode::RANGE_NOT_SATISFIABLE);
+            err
+        })?;
+        if part_sizes.is_empty() {
+            return Ok((0, size, None));
+        }
+        let start: u64 = part_sizes[..index - 1].iter().sum();
+        let len = part_sizes[index - 1];
+        let end = (start + len).saturating_sub(1);
+        return Ok((start, len, Some(format!("bytes {start}-{end}/{size}"))));
     }
     let Some(range) = range else { return Ok((0, size, None)) };
     let r = range.check(size).map_err(|_| s3_error!(InvalidRange, "the range is not satisfiable for size {size}"))?;
@@ -899,29 +1044,33 @@ impl S3 for Store {
     }
 
     async fn put_object(&self, req: S3Request<dto::PutObjectInput>) -> S3Result<S3Response<dto::PutObjectOutput>> {
-        let input = req.input;
+        let S3Request { input, headers, trailing_headers, .. } = req;
         check_bucket(&input.bucket)?;
         check_key(&input.key)?;
         if input.write_offset_bytes.is_some() {
             return Err(not_implemented("appending (x-amz-write-offset-bytes)"));
         }
-        let content_md5 = match &input.content_md5 {
-            None => None,
-            Some(b64) => {
-                use base64::Engine as _;
-                let digest = base64::engine::general_purpose::STANDARD.decode(b64).ok().filter(|d| d.len() == 16);
-                Some(digest.ok_or_else(|| s3_error!(InvalidDigest))?)
-            }
-        };
+        let expected = Expected::from_request(
+            [
+                input.checksum_crc32.as_ref(),
+                input.checksum_crc32c.as_ref(),
+                input.checksum_crc64nvme.as_ref(),
+                input.checksum_sha1.as_ref(),
+                input.checksum_sha256.as_ref(),
+            ],
+            input.checksum_algorithm.as_ref(),
+            &headers,
+        )?;
         {
             let bucket = input.bucket.clone();
             self.read_locked(move |layout| require_bucket(layout, &bucket)).await?;
         }
 
-        let spooled = self.spool_body(input.body).await?;
-        if content_md5.is_some_and(|d| d != spooled.md5) {
-            return Err(s3_error!(BadDigest, "the Content-MD5 you specified did not match what we received"));
-        }
+        // No checksum named: S3 stores a CRC64NVME.
+        let default = if expected.algo.is_none() { &[Algo::Crc64Nvme][..] } else { &[] };
+        let spooled = self
+            .receive(input.body, input.content_md5.as_deref(), expected, trailing_headers.as_ref(), default)
+            .await?;
         let attrs = Attrs {
             content_type: input.content_type,
             content_encoding: input.content_encoding,
@@ -932,7 +1081,18 @@ impl S3 for Store {
         };
         let conditions = PutConditions { if_match: input.if_match, if_none_match: input.if_none_match };
         let info = self.commit(input.bucket, input.key, spooled, attrs, conditions).await?;
-        Ok(S3Response::new(dto::PutObjectOutput { e_tag: Some(info.e_tag()), ..Default::default() }))
+        let sums = OutFields::new(&info.sums.checksums, info.sums.checksum_type);
+        Ok(S3Response::new(dto::PutObjectOutput {
+            e_tag: Some(info.e_tag()),
+            checksum_crc32: sums.crc32,
+            checksum_crc32c: sums.crc32c,
+            checksum_crc64nvme: sums.crc64nvme,
+            checksum_sha1: sums.sha1,
+            checksum_sha256: sums.sha256,
+            checksum_type: sums.ty,
+            size: content_length(info.size),
+            ..Default::default()
+        }))
     }
 
     async fn copy_object(&self, req: S3Request<dto::CopyObjectInput>) -> S3Result<S3Response<dto::CopyObjectOutput>> {
@@ -958,8 +1118,15 @@ impl S3 for Store {
         } else {
             info.attrs
         };
+        // The copy gets the checksum named in the request, else the source's algorithms
+        // (recomputed over the whole content), else S3's default CRC64NVME.
+        let algos = match &input.checksum_algorithm {
+            Some(a) => vec![Algo::from_dto(a)?],
+            None if !info.sums.checksums.is_empty() => info.sums.checksums.algos(),
+            None => vec![Algo::Crc64Nvme],
+        };
         let layout = self.layout.clone();
-        let spooled = tokio::task::spawn_blocking(move || spool_reader(&layout, src))
+        let spooled = tokio::task::spawn_blocking(move || spool_reader(&layout, src, &algos))
             .await
             .map_err(join_error)?
             .map_err(|e| internal("copying object", e))?;
@@ -983,7 +1150,10 @@ impl S3 for Store {
             input.if_none_match.as_ref(),
             input.if_modified_since.as_ref(),
         )?;
-        let (start, len, content_range) = byte_range(input.range.as_ref(), input.part_number, info.size)?;
+        let (start, len, content_range) =
+            byte_range(input.range.as_ref(), input.part_number, info.size, &info.sums.part_sizes)?;
+        let sums = info.sums.out(input.checksum_mode.as_ref(), len == info.size);
+        let parts_count = input.part_number.and(info.sums.parts_count());
 
         let mut file = tokio::fs::File::from_std(file);
         if start > 0 {
@@ -1014,6 +1184,13 @@ impl S3 for Store {
             e_tag,
             last_modified: Some(Timestamp::from(info.mtime)),
             metadata,
+            checksum_crc32: sums.crc32,
+            checksum_crc32c: sums.crc32c,
+            checksum_crc64nvme: sums.crc64nvme,
+            checksum_sha1: sums.sha1,
+            checksum_sha256: sums.sha256,
+            checksum_type: sums.ty,
+            parts_count,
             ..Default::default()
         }))
     }
@@ -1029,7 +1206,10 @@ impl S3 for Store {
             input.if_none_match.as_ref(),
             input.if_modified_since.as_ref(),
         )?;
-        let (_, len, content_range) = byte_range(input.range.as_ref(), input.part_number, info.size)?;
+        let (_, len, content_range) =
+            byte_range(input.range.as_ref(), input.part_number, info.size, &info.sums.part_sizes)?;
+        let sums = info.sums.out(input.checksum_mode.as_ref(), len == info.size);
+        let parts_count = input.part_number.and(info.sums.parts_count());
         let e_tag = Some(info.e_tag());
         let metadata = info.attrs.metadata_dto();
         let attrs = Overrides {
@@ -1052,6 +1232,13 @@ impl S3 for Store {
             e_tag,
             last_modified: Some(Timestamp::from(info.mtime)),
             metadata,
+            checksum_crc32: sums.crc32,
+            checksum_crc32c: sums.crc32c,
+            checksum_crc64nvme: sums.crc64nvme,
+            checksum_sha1: sums.sha1,
+            checksum_sha256: sums.sha256,
+            checksum_type: sums.ty,
+            parts_count,
             ..Default::default()
         }))
     }
@@ -1108,6 +1295,42 @@ impl S3 for Store {
             errors: Some(errors),
             ..Default::default()
         }))
+    }
+
+    async fn create_multipart_upload(
+        &self,
+        req: S3Request<dto::CreateMultipartUploadInput>,
+    ) -> S3Result<S3Response<dto::CreateMultipartUploadOutput>> {
+        self.mpu_create(req).await
+    }
+
+    async fn upload_part(&self, req: S3Request<dto::UploadPartInput>) -> S3Result<S3Response<dto::UploadPartOutput>> {
+        self.mpu_upload_part(req).await
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<dto::CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<dto::CompleteMultipartUploadOutput>> {
+        self.mpu_complete(req).await
+    }
+
+    async fn abort_multipart_upload(
+        &self,
+        req: S3Request<dto::AbortMultipartUploadInput>,
+    ) -> S3Result<S3Response<dto::AbortMultipartUploadOutput>> {
+        self.mpu_abort(req).await
+    }
+
+    async fn list_parts(&self, req: S3Request<dto::ListPartsInput>) -> S3Result<S3Response<dto::ListPartsOutput>> {
+        self.mpu_list_parts(req).await
+    }
+
+    async fn list_multipart_uploads(
+        &self,
+        req: S3Request<dto::ListMultipartUploadsInput>,
+    ) -> S3Result<S3Response<dto::ListMultipartUploadsOutput>> {
+        self.mpu_list_uploads(req).await
     }
 
     async fn list_objects(
@@ -1301,7 +1524,7 @@ mod tests {
     }
 
     fn spool(layout: &Layout, data: &[u8]) -> Spooled {
-        spool_reader(layout, data).unwrap()
+        spool_reader(layout, data, &[]).unwrap()
     }
 
     #[test]
@@ -1382,6 +1605,7 @@ mod tests {
             mtime: SystemTime::UNIX_EPOCH + Duration::from_millis(1_000_500),
             etag: "abc".into(),
             attrs: Attrs::default(),
+            sums: StoredSums::default(),
         };
         let tag = |s: &str| ETagCondition::ETag(dto::ETag::Strong(s.into()));
         let at = |secs: u64| Timestamp::from(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
@@ -1405,14 +1629,24 @@ mod tests {
         );
 
         let r = |s: &str| dto::Range::parse(s).unwrap();
-        assert_eq!(byte_range(None, None, 10).unwrap(), (0, 10, None));
-        assert_eq!(byte_range(Some(&r("bytes=2-4")), None, 10).unwrap(), (2, 3, Some("bytes 2-4/10".into())));
-        assert_eq!(byte_range(Some(&r("bytes=7-")), None, 10).unwrap(), (7, 3, Some("bytes 7-9/10".into())));
-        assert_eq!(byte_range(Some(&r("bytes=-4")), None, 10).unwrap(), (6, 4, Some("bytes 6-9/10".into())));
-        assert_eq!(byte_range(Some(&r("bytes=5-100")), None, 10).unwrap(), (5, 5, Some("bytes 5-9/10".into())));
-        assert_eq!(*byte_range(Some(&r("bytes=10-")), None, 10).unwrap_err().code(), S3ErrorCode::InvalidRange);
-        assert_eq!(*byte_range(None, Some(2), 10).unwrap_err().code(), S3ErrorCode::InvalidArgument);
-        assert!(byte_range(None, Some(1), 10).is_ok());
+        assert_eq!(byte_range(None, None, 10, &[]).unwrap(), (0, 10, None));
+        assert_eq!(byte_range(Some(&r("bytes=2-4")), None, 10, &[]).unwrap(), (2, 3, Some("bytes 2-4/10".into())));
+        assert_eq!(byte_range(Some(&r("bytes=7-")), None, 10, &[]).unwrap(), (7, 3, Some("bytes 7-9/10".into())));
+        assert_eq!(byte_range(Some(&r("bytes=-4")), None, 10, &[]).unwrap(), (6, 4, Some("bytes 6-9/10".into())));
+        assert_eq!(byte_range(Some(&r("bytes=5-100")), None, 10, &[]).unwrap(), (5, 5, Some("bytes 5-9/10".into())));
+        assert_eq!(*byte_range(Some(&r("bytes=10-")), None, 10, &[]).unwrap_err().code(), S3ErrorCode::InvalidRange);
+        let part_err = byte_range(None, Some(2), 10, &[]).unwrap_err();
+        assert_eq!(part_err.code().as_str(), "InvalidPartNumber");
+        assert_eq!(part_err.status_code(), Some(http::StatusCode::RANGE_NOT_SATISFIABLE));
+        assert!(byte_range(None, Some(1), 10, &[]).is_ok());
+        // A multipart object of parts 4 + 4 + 2.
+        let parts = [4, 4, 2];
+        assert_eq!(byte_range(None, Some(2), 10, &parts).unwrap(), (4, 4, Some("bytes 4-7/10".into())));
+        assert_eq!(byte_range(None, Some(3), 10, &parts).unwrap(), (8, 2, Some("bytes 8-9/10".into())));
+        assert!(byte_range(None, Some(4), 10, &parts).is_err());
+        assert!(byte_range(None, Some(0), 10, &parts).is_err());
+        let both = byte_range(Some(&r("bytes=0-1")), Some(1), 10, &parts).unwrap_err();
+        assert_eq!(*both.code(), S3ErrorCode::InvalidRequest);
     }
 
     #[test]

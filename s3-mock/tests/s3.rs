@@ -30,6 +30,7 @@ async fn server() -> (S3Mock, TempDir) {
             secret_key: SK.into(),
             public_write: vec![PUBLIC.into()],
             buckets: vec![PRIVATE.into()],
+            domain: None,
         },
     )
     .await
@@ -313,6 +314,7 @@ async fn config_errors_are_reported() {
         secret_key: SK.into(),
         public_write: vec![public.into()],
         buckets: vec![],
+        domain: None,
     };
     let err = s3_mock::bind("127.0.0.1:0", cfg("Bad_Bucket", AK)).await.unwrap_err();
     assert!(matches!(err, s3_mock::Error::InvalidBucketName(ref b) if b == "Bad_Bucket"), "{err}");

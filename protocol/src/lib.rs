@@ -26,6 +26,7 @@ pub mod drand;
 pub mod epistula;
 pub mod keys;
 pub mod pyfmt;
+pub mod s3;
 pub mod status;
 pub mod synapse;
 pub mod v10;

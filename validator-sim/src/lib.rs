@@ -13,6 +13,7 @@
 //! Scoring lives in `miid-scoring`; this crate does the I/O around it.
 
 pub mod dendrite;
+pub mod postval;
 pub mod query;
 pub mod round;
 pub mod vectors;

@@ -13,9 +13,11 @@
 //! Scoring lives in `miid-scoring`; this crate does the I/O around it.
 
 pub mod dendrite;
+pub mod geocoder;
 pub mod postval;
 pub mod query;
 pub mod round;
+pub mod score;
 pub mod vectors;
 
 use std::sync::Arc;
@@ -77,8 +79,8 @@ pub async fn query_round(
     let mut rng = rand::rngs::StdRng::from_os_rng();
     let (request, uav_seed) = match config.generation {
         Generation::R1 => {
-            let (s, uav) = query::r1_query(spec.seeds, spec.variations, config.timeout, &mut rng);
-            (s, Some(uav))
+            let q = query::r1_query(spec.seeds, spec.variations, config.timeout, &mut rng);
+            (q.synapse, Some(q.uav_seed))
         }
         Generation::R2 => {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();

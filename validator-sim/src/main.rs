@@ -35,6 +35,42 @@ enum Command {
     /// Timelock decryption.
     #[command(subcommand)]
     Tlock(TlockCommand),
+    /// Score one round as the reference validator would and print, per miner, the reward and
+    /// why (completeness, names, DOB, address, cheat penalties, rank cap, reputation).
+    Score(ScoreArgs),
+    /// Measure scoring throughput: every round of rounds.jsonl, then a synthetic 64-miner round.
+    Bench {
+        /// A rounds.jsonl file, or a directory holding one (default: the reference vectors).
+        path: Option<PathBuf>,
+        /// Seconds to spend on each of the two measurements.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Miners in the synthetic round.
+        #[arg(long, default_value_t = 64)]
+        miners: usize,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ScoreArgs {
+    /// The round: one JSON object shaped like a rounds.jsonl line (its reference outputs, if
+    /// any, are ignored).
+    #[arg(long)]
+    round: PathBuf,
+    /// Print the full JSON report instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Geocode over HTTP with this Nominatim (instead of the round's scripted `geocoder`;
+    /// the public instance when the round has no script and neither URL is given).
+    #[arg(long)]
+    nominatim: Option<String>,
+    /// Photon base URL for the fallback (the client asks `{URL}/api/`).
+    #[arg(long)]
+    photon: Option<String>,
+    /// Do not pace geocoder requests to 1/s (only for local mocks: the public instances ban
+    /// clients that go faster).
+    #[arg(long)]
+    no_rate_limit: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +168,17 @@ async fn main() -> anyhow::Result<()> {
             out.write_all(&plaintext)?;
             out.flush()?;
         }
+        Command::Score(a) => {
+            // Scoring may geocode with blocking HTTP clients: off the async worker threads.
+            let report = tokio::task::spawn_blocking(move || score_command(&a)).await??;
+            print!("{report}");
+        }
+        Command::Bench { path, seconds, miners } => {
+            let lines = tokio::task::spawn_blocking(move || bench_command(path, seconds, miners)).await??;
+            for l in lines {
+                println!("{l}");
+            }
+        }
         Command::Query(a) => {
             let hotkey = wallet::load_hotkey(&a.wallet_path, &a.wallet_name, &a.wallet_hotkey)?;
             let chain = SnapshotChain::from_file(&a.metagraph)?;
@@ -147,4 +194,48 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `validator-sim score`: the table or the JSON report, as text.
+fn score_command(a: &ScoreArgs) -> anyhow::Result<String> {
+    use miid_validator::geocoder::{HttpGeocoder, NOMINATIM_URL, PHOTON_URL};
+    use miid_validator::score::{self, RoundSpec};
+    let spec = RoundSpec::from_file(&a.round)?;
+    let live_wanted = a.nominatim.is_some() || a.photon.is_some() || spec.geocoder.is_none();
+    let mut live = if live_wanted {
+        let n = a.nominatim.as_deref().unwrap_or(NOMINATIM_URL);
+        let p = a.photon.as_deref().unwrap_or(PHOTON_URL);
+        tracing::info!(nominatim = n, photon = p, rate_limited = !a.no_rate_limit, "geocoding over HTTP");
+        Some(HttpGeocoder::from_urls(n, p, !a.no_rate_limit)?)
+    } else {
+        None
+    };
+    let scored = score::score(
+        &spec,
+        live.as_mut().map(|g| g as &mut dyn miid_scoring::address::Geocoder),
+        miid_scoring::rng::KeyedSeedSource::random(),
+    )?;
+    if a.json {
+        for w in score::warnings(&scored) {
+            tracing::warn!("{w}");
+        }
+        Ok(format!("{}\n", serde_json::to_string_pretty(&score::report_json(&spec, &scored))?))
+    } else {
+        Ok(score::table(&spec, &scored))
+    }
+}
+
+/// `validator-sim bench`: one line for the vector rounds, one for the synthetic round.
+fn bench_command(path: Option<PathBuf>, seconds: f64, miners: usize) -> anyhow::Result<Vec<String>> {
+    use miid_validator::score::{bench_rounds, default_vectors_dir, load_rounds, synthetic_round};
+    if !(seconds.is_finite() && seconds > 0.0) {
+        anyhow::bail!("--seconds must be a positive number, got {seconds}");
+    }
+    let budget = std::time::Duration::from_secs_f64(seconds);
+    let path = path.unwrap_or_else(default_vectors_dir);
+    let (file, rounds) = load_rounds(&path)?;
+    let label = format!("{} ({} rounds)", file.display(), rounds.len());
+    let vectors = bench_rounds(&label, &rounds, budget)?;
+    let synthetic = bench_rounds(&format!("synthetic {miners}-miner round"), &[synthetic_round(miners)], budget)?;
+    Ok(vec![vectors.to_string(), synthetic.to_string()])
 }

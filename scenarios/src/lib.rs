@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use miid_protocol::Scheme;
 use miid_protocol::synapse::Generation;
-use miid_validator::{Dendrite, QueryRound, QuerySpec, RoundConfig, query_round, round};
+use miid_validator::{Dendrite, QueryRound, QuerySpec, RoundConfig, query_round, round, score};
 
 pub use stack::{LocalStack, StackConfig};
 
@@ -60,6 +60,32 @@ pub struct Report {
     pub round: QueryRound,
     /// Miners whose answer arrived and parsed (status 200).
     pub answered: usize,
+    /// R1: the reference scorer's verdict on the round (KAV and final rewards, per-miner
+    /// metrics), with addresses geocoded by a local nominatim-mock.
+    pub scores: Option<serde_json::Value>,
+}
+
+/// Scores an R1 round as the reference validator would, geocoding against a local
+/// nominatim-mock that answers street addresses at house precision. Returns the per-miner table
+/// and the JSON report.
+pub async fn score_r1(round: &QueryRound) -> anyhow::Result<Option<(String, serde_json::Value)>> {
+    let Some(spec) = round.round_spec() else { return Ok(None) };
+    let geocoder = nominatim_mock::spawn(nominatim_mock::Config {
+        street_precision: nominatim_mock::StreetPrecision::SynthesizeHouse { bbox_side_m: 8.0 },
+        ..Default::default()
+    })
+    .await?;
+    let url = geocoder.base_url();
+    // The HTTP geocoders block (as the scorer's Geocoder trait is synchronous): off the runtime.
+    let scored = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        // Photon is only asked when Nominatim fails; nothing listens on the discard port.
+        let mut http = miid_validator::geocoder::HttpGeocoder::from_urls(&url, "http://127.0.0.1:9", false)?;
+        let scored = score::score(&spec, Some(&mut http), miid_scoring::rng::KeyedSeedSource::random())?;
+        Ok((score::table(&spec, &scored), score::report_json(&spec, &scored)))
+    })
+    .await??;
+    geocoder.stop().await?;
+    Ok(Some(scored))
 }
 
 /// Runs `scenario` on a fresh local stack; returns the report and the table printed for it.
@@ -70,7 +96,15 @@ pub async fn run(scenario: &Scenario) -> anyhow::Result<(Report, String)> {
     let r = query_round(stack.chain.as_ref(), dendrite, &config, &QuerySpec::default()).await;
     stack.shutdown().await;
     let r = r?;
-    let table = round::table(&r.results, r.uav_seed.as_deref());
+    let mut table = round::table(&r.results, r.uav_seed.as_deref());
+    let scores = match score_r1(&r).await? {
+        Some((score_table, json)) => {
+            table.push_str("\nWhat the reference validator would pay (KAV, then reputation stage):\n");
+            table.push_str(&score_table);
+            Some(json)
+        }
+        None => None,
+    };
     let answered = r.results.iter().filter(|m| m.status_code == 200).count();
     let report = Report {
         scenario: scenario.name.clone(),
@@ -79,6 +113,7 @@ pub async fn run(scenario: &Scenario) -> anyhow::Result<(Report, String)> {
         miners: scenario.miners,
         round: r,
         answered,
+        scores,
     };
     Ok((report, table))
 }

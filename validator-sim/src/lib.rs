@@ -61,6 +61,39 @@ pub struct QueryRound {
     pub uav_seed: Option<String>,
     pub request: IdentitySynapse,
     pub results: Vec<MinerResult>,
+    /// R1: the seeds and query parameters as the scorer reads them.
+    #[serde(skip)]
+    pub r1: Option<query::R1Query>,
+    /// Hotkeys indexed by uid, from the metagraph the round was sent over.
+    #[serde(skip)]
+    pub hotkeys: Vec<String>,
+}
+
+impl QueryRound {
+    /// The round as the scorer reads it (R1 only: R2 answers are graded after the reveal).
+    /// Miners whose answer did not arrive or parse count as `null` responses, as on mainnet.
+    pub fn round_spec(&self) -> Option<score::RoundSpec> {
+        let r1 = self.r1.as_ref()?;
+        let responses = self
+            .results
+            .iter()
+            .map(|m| {
+                m.variations.as_ref().map_or(serde_json::Value::Null, |v| serde_json::to_value(v).unwrap_or_default())
+            })
+            .collect();
+        Some(score::RoundSpec {
+            seeds: r1.seeds.clone(),
+            query: r1.params.clone(),
+            config: miid_scoring::round::RoundConfig::default(),
+            uav_seed: Some(r1.uav_seed.clone()),
+            responses,
+            uids: self.results.iter().map(|m| m.uid).collect(),
+            hotkeys: self.hotkeys.clone(),
+            reputation: Default::default(),
+            hash_seeds: None,
+            geocoder: None,
+        })
+    }
 }
 
 /// Builds a request, queries every target miner of `chain`'s metagraph, and collects answers.
@@ -77,10 +110,10 @@ pub async fn query_round(
         anyhow::bail!("the metagraph lists no serving miners to query (axon ip 0.0.0.0 or only validators)");
     }
     let mut rng = rand::rngs::StdRng::from_os_rng();
-    let (request, uav_seed) = match config.generation {
+    let (request, uav_seed, r1) = match config.generation {
         Generation::R1 => {
             let q = query::r1_query(spec.seeds, spec.variations, config.timeout, &mut rng);
-            (q.synapse, Some(q.uav_seed))
+            (q.synapse.clone(), Some(q.uav_seed.clone()), Some(q))
         }
         Generation::R2 => {
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
@@ -93,10 +126,15 @@ pub async fn query_round(
                 config.timeout,
                 &mut rng,
             );
-            (s, None)
+            (s, None, None)
         }
     };
     tracing::info!(generation = ?config.generation, miners = targets.len(), transport = %dendrite.transport(), "querying");
     let results = round::query_miners(&dendrite, targets, &request, config).await;
-    Ok(QueryRound { generation: config.generation, uav_seed, request, results })
+    let max_uid = metagraph.neurons.iter().map(|n| n.uid as usize).max().unwrap_or(0);
+    let mut hotkeys = vec![String::new(); max_uid + 1];
+    for n in &metagraph.neurons {
+        hotkeys[n.uid as usize] = n.hotkey.clone();
+    }
+    Ok(QueryRound { generation: config.generation, uav_seed, request, results, r1, hotkeys })
 }

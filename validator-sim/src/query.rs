@@ -88,7 +88,9 @@ pub fn r1_query(n_seeds: usize, count: usize, timeout: f64, rng: &mut impl Rng) 
         variation_count: count as u32,
         phonetic_similarity: [("Medium".to_owned(), 0.5)].into_iter().collect(),
         orthographic_similarity: [("Medium".to_owned(), 0.5)].into_iter().collect(),
-        rule_based: Some(serde_json::json!({"selected_rules": ["replace_random_vowel_with_random_vowel"], "rule_percentage": 30})),
+        rule_based: Some(
+            serde_json::json!({"selected_rules": ["replace_random_vowel_with_random_vowel"], "rule_percentage": 30}),
+        ),
     };
     R1Query { synapse: s, uav_seed, seeds, params }
 }
@@ -245,7 +247,10 @@ mod tests {
         let q = r1_query(5, 8, 60.0, &mut rng);
         let (s, uav) = (q.synapse, q.uav_seed);
         assert_eq!(q.seeds.iter().filter(|seed| seed.label == "High Risk").count(), 1);
-        assert!(miid_scoring::rules::rule_info("replace_random_vowel_with_random_vowel").is_some(), "the template's rule is a real rule");
+        assert!(
+            miid_scoring::rules::rule_info("replace_random_vowel_with_random_vowel").is_some(),
+            "the template's rule is a real rule"
+        );
         let ids = s.identity.unwrap();
         assert_eq!(ids.len(), 5);
         assert!(ids.iter().any(|r| r[0] == uav));

@@ -72,7 +72,8 @@ mod tests {
         std::fs::write(dir.path().join("mystery.jsonl"), "{}\n{}\n").unwrap();
         std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
         let reports = replay_dir(dir.path()).unwrap();
-        let summary: Vec<(&str, usize, usize)> = reports.iter().map(|r| (r.file.as_str(), r.passed, r.failed)).collect();
+        let summary: Vec<(&str, usize, usize)> =
+            reports.iter().map(|r| (r.file.as_str(), r.passed, r.failed)).collect();
         assert_eq!(summary, vec![("mystery.jsonl", 0, 2), ("orthographic.jsonl", 0, 1)]);
         assert!(reports[0].failures[0].1.contains("unknown vector file kind"));
     }

@@ -23,15 +23,27 @@ fn every_reference_vector_replays() {
     let lines: Vec<&str> = stdout.lines().collect();
     let total = lines.last().unwrap();
     assert!(total.starts_with("total: ") && total.ends_with(" passed, 0 failed"), "{total}");
-    for file in ["phonetic_codes.jsonl", "orthographic.jsonl", "rule_compliance.jsonl", "variation_quality.jsonl", "dob_grading.jsonl", "address_checks.jsonl", "rounds.jsonl"] {
-        assert!(lines.iter().any(|l| l.starts_with(&format!("{file}: ")) && l.ends_with(" passed, 0 failed")), "{file} missing in\n{stdout}");
+    for file in [
+        "phonetic_codes.jsonl",
+        "orthographic.jsonl",
+        "rule_compliance.jsonl",
+        "variation_quality.jsonl",
+        "dob_grading.jsonl",
+        "address_checks.jsonl",
+        "rounds.jsonl",
+    ] {
+        assert!(
+            lines.iter().any(|l| l.starts_with(&format!("{file}: ")) && l.ends_with(" passed, 0 failed")),
+            "{file} missing in\n{stdout}"
+        );
     }
 }
 
 #[test]
 fn a_failing_case_exits_1() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("orthographic.jsonl"), r#"{"original": "abc", "variation": "abd", "score": 0.123}"#).unwrap();
+    std::fs::write(dir.path().join("orthographic.jsonl"), r#"{"original": "abc", "variation": "abd", "score": 0.123}"#)
+        .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_validator-sim")).arg("vectors").arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8(out.stdout).unwrap();

@@ -92,9 +92,17 @@ pub(crate) fn encrypt(beacon: &ChainKey, round: u64, plaintext: &[u8], armor: bo
 }
 
 /// Decrypts into memory and returns the plaintext only once the whole STREAM authenticated.
+///
+/// tlock 0.0.10's IBE decryption checks the ciphertext's consistency with `assert_eq!`, so a
+/// tampered stanza that still decodes to curve points panics inside the library instead of
+/// returning an error; that panic is caught here and reported as tampering.
 pub(crate) fn decrypt(bytes: &[u8], format: Format, beacon: &ChainKey, signature: &[u8; 48]) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(bytes.len());
-    tlock_age::decrypt(&mut out, input(bytes, format), &beacon.chain_hash, signature)
-        .map_err(|e| map_err(format, e))?;
-    Ok(out)
+    let attempt = std::panic::catch_unwind(|| {
+        let mut out = Vec::with_capacity(bytes.len());
+        tlock_age::decrypt(&mut out, input(bytes, format), &beacon.chain_hash, signature).map(|_| out)
+    });
+    match attempt {
+        Ok(result) => result.map_err(|e| map_err(format, e)),
+        Err(_) => Err(Error::Tampered { format, detail: "the timelock stanza does not decrypt consistently".into() }),
+    }
 }

@@ -39,7 +39,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::dob::cell;
-use crate::geonames::city_in_country;
 
 // ---------------------------------------------------------------------------------------------
 // Python string semantics (Unicode 14.0.0)
@@ -106,7 +105,12 @@ pub(crate) fn py_is_digit(c: char) -> bool {
 }
 
 /// Python `str.isspace()`: Unicode whitespace plus U+001C..U+001F.
+#[inline]
 pub(crate) fn py_is_space(c: char) -> bool {
+    if c.is_ascii() {
+        // Python's ASCII whitespace: \t \n \v \f \r, U+001C..U+001F and the space.
+        return matches!(c, '\t' | '\n' | '\x0b' | '\x0c' | '\r' | '\x1c'..='\x1f' | ' ');
+    }
     in_ranges(&PY_CLASSES.space, c)
 }
 
@@ -152,10 +156,19 @@ pub fn looks_like_address(addr: &str) -> bool {
     if !a.chars().any(|c| c.is_ascii_lowercase()) {
         return false;
     }
-    let mut distinct: Vec<char> = a.chars().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if distinct.len() < 5 {
+    // At least 5 distinct characters.
+    let mut distinct = ['\0'; 5];
+    let mut n_distinct = 0usize;
+    for c in a.chars() {
+        if !distinct[..n_distinct].contains(&c) {
+            distinct[n_distinct] = c;
+            n_distinct += 1;
+            if n_distinct == distinct.len() {
+                break;
+            }
+        }
+    }
+    if n_distinct < 5 {
         return false;
     }
     // The reference deletes `-` and `;` and looks for a digit in the comma sections; deleting
@@ -245,6 +258,9 @@ pub fn extract_city_country(addr: &str, two_parts: bool) -> (String, String) {
     if country.is_empty() {
         return (String::new(), String::new());
     }
+    // `city_in_country(candidate, country)` with the country looked up once: no geonames
+    // country, no city.
+    let found = crate::geonames::find_country(&country);
     for part in parts[..n - excluded].iter().rev() {
         if part.is_empty() {
             continue;
@@ -257,7 +273,7 @@ pub fn extract_city_country(addr: &str, two_parts: bool) -> (String, String) {
                 if candidate.chars().any(py_is_digit) {
                     continue;
                 }
-                if city_in_country(&candidate, &country) {
+                if !candidate.is_empty() && found.is_some_and(|c| crate::geonames::city_in(&candidate, c)) {
                     return (candidate, country);
                 }
             }
@@ -941,6 +957,14 @@ pub fn grade_addresses(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ascii_space_fast_path_matches_the_table() {
+        for b in 0u8..128 {
+            let c = char::from(b);
+            assert_eq!(py_is_space(c), in_ranges(&PY_CLASSES.space, c), "{b:#x}");
+        }
+    }
 
     #[test]
     fn python_classes() {

@@ -46,7 +46,7 @@
 //! - Unicode categories come from `unicode-general-category` (Unicode 15/16) where the reference's
 //!   Python uses Unicode 14; only characters assigned since then can differ.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
@@ -154,6 +154,10 @@ fn in_disallowed_range(c: char) -> bool {
 pub fn remove_disallowed_unicode(t: &str, keep_comma: bool) -> String {
     t.chars()
         .filter(|&c| {
+            if c.is_ascii() {
+                // ASCII letters are Lu/Ll; no other ASCII character is a letter.
+                return c.is_ascii_alphanumeric() || c == ' ' || (keep_comma && c == ',');
+            }
             if in_disallowed_range(c) {
                 return false;
             }
@@ -166,7 +170,6 @@ pub fn remove_disallowed_unicode(t: &str, keep_comma: bool) -> String {
         })
         .collect()
 }
-
 
 const ADDRESS_STOP_WORDS: &[&str] = &[
     "area",
@@ -203,6 +206,67 @@ const ADDRESS_STOP_WORDS: &[&str] = &[
 ///
 /// `Apartment 5, 12 Tverskaya Street, Moscow 125009, Russia` → {apartment, tverskaya, moscow, russia}.
 pub fn address_word_set(addr: &str) -> BTreeSet<String> {
+    let mut set = BTreeSet::new();
+    for_each_address_word(addr, |w| {
+        if !set.contains(w) {
+            set.insert(w.to_owned());
+        }
+    });
+    set
+}
+
+/// Calls `f` on every word of [`address_word_set`] (possibly more than once).
+fn for_each_address_word(addr: &str, mut f: impl FnMut(&str)) {
+    if !addr.is_ascii() {
+        for w in &address_word_set_unicode(addr) {
+            f(w);
+        }
+        return;
+    }
+    // ASCII: step 2 keeps letters, digits and spaces; NFKD, the punctuation of step 4 and
+    // Unidecode change nothing; digit runs and spaces separate words, every other character is
+    // deleted without a space (C5). So the words are the letter runs, lowercased.
+    let mut word = [0u8; 64];
+    let mut len = 0usize;
+    let mut long: Vec<u8> = Vec::new();
+    let emit = |word: &[u8], f: &mut dyn FnMut(&str)| {
+        // ASCII letters only, so valid UTF-8 and one character per byte.
+        let w = std::str::from_utf8(word).expect("ASCII");
+        if w.len() > 3 && !ADDRESS_STOP_WORDS.contains(&w) {
+            f(w);
+        }
+    };
+    for b in addr.bytes() {
+        if b.is_ascii_alphabetic() {
+            let b = b.to_ascii_lowercase();
+            if len < word.len() {
+                word[len] = b;
+            } else {
+                if len == word.len() {
+                    long.clear();
+                    long.extend_from_slice(&word);
+                }
+                long.push(b);
+            }
+            len += 1;
+        } else if b == b' ' || b.is_ascii_digit() {
+            if len > word.len() {
+                emit(&long, &mut f);
+            } else if len > 0 {
+                emit(&word[..len], &mut f);
+            }
+            len = 0;
+        }
+    }
+    if len > word.len() {
+        emit(&long, &mut f);
+    } else if len > 0 {
+        emit(&word[..len], &mut f);
+    }
+}
+
+/// [`address_word_set`] step by step (any input).
+fn address_word_set_unicode(addr: &str) -> BTreeSet<String> {
     if py_strip(addr).is_empty() {
         return BTreeSet::new();
     }
@@ -396,26 +460,28 @@ fn py_str(v: &Value) -> String {
 
 /// One padded row's name and address (elements 0 and 2) as the detector reads them: `None` for an
 /// empty or falsy element, `Err` for a truthy non-string (the reference would raise).
-struct RowView {
-    name: Option<String>,
-    address: Option<String>,
+struct RowView<'a> {
+    name: Option<Cow<'a, str>>,
+    address: Option<&'a str>,
 }
 
-fn element(v: Option<&Value>) -> Result<Option<String>, ()> {
+fn element(v: Option<&Value>) -> Result<Option<&str>, ()> {
     match v {
         None => Ok(None),
-        Some(Value::String(s)) => Ok((!s.is_empty()).then(|| s.clone())),
+        Some(Value::String(s)) => Ok((!s.is_empty()).then_some(s.as_str())),
         Some(other) if py_truthy(other) => Err(()),
         Some(_) => Ok(None),
     }
 }
 
-fn read_row(row: &Value) -> Result<RowView, ()> {
+fn read_row(row: &Value) -> Result<RowView<'_>, ()> {
     match row {
-        Value::Array(items) => Ok(RowView { name: element(items.first())?, address: element(items.get(2))? }),
+        Value::Array(items) => {
+            Ok(RowView { name: element(items.first())?.map(Cow::Borrowed), address: element(items.get(2))? })
+        }
         other => {
             let s = py_str(other);
-            Ok(RowView { name: (!s.is_empty()).then_some(s), address: None })
+            Ok(RowView { name: (!s.is_empty()).then_some(Cow::Owned(s)), address: None })
         }
     }
 }
@@ -469,13 +535,76 @@ impl CheatPenalties {
     }
 }
 
-/// Per-seed data of one miner (4.3).
+/// Per-seed data of one miner (4.3), over the round's distinct processed seed names (in their
+/// order of first appearance, which is the reference's insertion order). Strings are interned
+/// round-wide, so a set is a sorted, deduplicated `Vec<u32>`: set sizes and intersections, all the
+/// similarity measures read, are those of the string sets.
 struct SeedData {
-    /// processed seed name -> name set, in seed order.
-    names: IndexMap<String, BTreeSet<String>>,
-    /// processed seed name -> distinct non-empty address word sets.
-    addresses: IndexMap<String, BTreeSet<BTreeSet<String>>>,
+    /// distinct processed seed index -> (name set, union of the distinct non-empty address word
+    /// sets), `None` where the miner has no rows for that seed.
+    seeds: Vec<Option<(Vec<u32>, Vec<u32>)>>,
     signature: String,
+}
+
+/// Round-wide string interner.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(s.to_owned(), id);
+        id
+    }
+}
+
+/// `|a ∩ b|` of two sorted, deduplicated id lists.
+fn intersection_len(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// [`overlap`] over id sets.
+fn overlap_ids(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    intersection_len(a, b) as f64 / a.len().min(b.len()) as f64
+}
+
+/// [`jaccard`] over id sets.
+fn jaccard_ids(a: &[u32], b: &[u32]) -> f64 {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => 1.0,
+        (true, false) | (false, true) => 0.0,
+        _ => {
+            let inter = intersection_len(a, b);
+            let union = a.len() + b.len() - inter;
+            inter as f64 / union as f64
+        }
+    }
+}
+
+fn sorted_ids(mut ids: Vec<u32>) -> Vec<u32> {
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 fn raise(slot: &mut f64, value: f64) {
@@ -489,10 +618,10 @@ fn raise(slot: &mut f64, value: f64) {
 fn average_similarity(a: &SeedData, b: &SeedData) -> Option<(f64, f64)> {
     let mut n = 0usize;
     let (mut so, mut sj) = (0.0, 0.0);
-    for (seed, set_a) in &a.names {
-        if let Some(set_b) = b.names.get(seed) {
-            so += overlap(set_a, set_b);
-            sj += jaccard(set_a, set_b);
+    for (set_a, set_b) in a.seeds.iter().zip(&b.seeds) {
+        if let (Some((set_a, _)), Some((set_b, _))) = (set_a, set_b) {
+            so += overlap_ids(set_a, set_b);
+            sj += jaccard_ids(set_a, set_b);
             n += 1;
         }
     }
@@ -531,11 +660,21 @@ where
     let mut out = vec![CheatPenalties::default(); n];
     let mut seed_data: Vec<Option<SeedData>> = Vec::with_capacity(n);
 
+    // The distinct processed seed names, in order of first appearance.
+    let mut distinct_seeds: IndexMap<&str, ()> = IndexMap::with_capacity(processed_seed_names.len());
+    for seed in processed_seed_names {
+        distinct_seeds.insert(seed.as_str(), ());
+    }
+    let mut words = Interner::default();
+    let mut normalised = Interner::default();
+    // address -> its word set as interned ids (empty: no word), computed once per round.
+    let mut address_sets: HashMap<&str, Vec<u32>> = HashMap::new();
+
     // 4. Per-miner pass.
     for (i, response) in responses.iter().enumerate() {
         let map = response.borrow();
         let pen = &mut out[i];
-        let mut views: IndexMap<&str, Vec<RowView>> = IndexMap::with_capacity(map.len());
+        let mut views: IndexMap<&str, Vec<RowView<'_>>> = IndexMap::with_capacity(map.len());
         for (key, rows) in map {
             let mut v = Vec::with_capacity(rows.len());
             for row in rows {
@@ -568,45 +707,55 @@ where
             }
         }
 
+        // Every address's word set, once.
+        for rows in views.values() {
+            for addr in rows.iter().filter_map(|r| r.address) {
+                address_sets.entry(addr).or_insert_with(|| {
+                    let mut ids = Vec::new();
+                    for_each_address_word(addr, |w| ids.push(words.id(w)));
+                    sorted_ids(ids)
+                });
+            }
+        }
+
         // 4.2 Within-miner address duplicates, over every key.
-        let sets: Vec<BTreeSet<String>> = views
+        let sets: Vec<&[u32]> = views
             .values()
-            .flat_map(|rows| rows.iter().filter_map(|r| r.address.as_deref()))
-            .map(address_word_set)
+            .flat_map(|rows| rows.iter().filter_map(|r| r.address))
+            .map(|a| address_sets[a].as_slice())
             .filter(|s| !s.is_empty())
             .collect();
-        let distinct: BTreeSet<&BTreeSet<String>> = sets.iter().collect();
+        let distinct: std::collections::HashSet<&[u32]> = sets.iter().copied().collect();
         let dups = sets.len() - distinct.len();
         if dups > 0 {
             pen.address_duplication = f64::min(0.2, 0.2 * dups as f64 / sets.len() as f64);
         }
 
         // 4.3 Per-seed data over the processed seed names.
-        let mut names = IndexMap::new();
-        let mut addresses = IndexMap::new();
+        let mut per_seed: Vec<Option<(Vec<u32>, Vec<u32>)>> = vec![None; distinct_seeds.len()];
         let mut entries: IndexMap<String, Vec<&str>> = IndexMap::new();
-        for seed in processed_seed_names {
-            let Some(rows) = views.get(seed.as_str()) else { continue };
-            if rows.is_empty() || names.contains_key(seed) {
+        for (k, &seed) in distinct_seeds.keys().enumerate() {
+            let Some(rows) = views.get(seed) else { continue };
+            if rows.is_empty() {
                 continue;
             }
             let vars: Vec<&str> = rows.iter().filter_map(|r| r.name.as_deref()).collect();
-            names.insert(seed.clone(), normalized_set(vars.iter().copied()));
-            let addr: BTreeSet<BTreeSet<String>> = rows
-                .iter()
-                .filter_map(|r| r.address.as_deref())
-                .map(address_word_set)
-                .filter(|s| !s.is_empty())
-                .collect();
-            addresses.insert(seed.clone(), addr);
-            entries.insert(seed.clone(), vars);
+            let name_ids = sorted_ids(
+                vars.iter().filter(|s| !s.is_empty()).map(|v| normalised.id(&normalize_variation(v))).collect(),
+            );
+            // The union of the distinct non-empty word sets is the union of all of them.
+            let addr_ids = sorted_ids(
+                rows.iter().filter_map(|r| r.address).flat_map(|a| address_sets[a].iter().copied()).collect(),
+            );
+            per_seed[k] = Some((name_ids, addr_ids));
+            entries.insert(seed.to_owned(), vars);
         }
-        if names.is_empty() {
+        if entries.is_empty() {
             seed_data.push(None);
         } else {
             let signature = signature(&entries);
             pen.signature = Some(signature.clone());
-            seed_data.push(Some(SeedData { names, addresses, signature }));
+            seed_data.push(Some(SeedData { seeds: per_seed, signature }));
         }
     }
 
@@ -683,14 +832,12 @@ where
                 raise(&mut out[a].duplication, 0.5);
                 raise(&mut out[b].duplication, 0.5);
             }
-            for (seed, sets_a) in &da.addresses {
-                let Some(sets_b) = db.addresses.get(seed) else { continue };
-                if sets_a.is_empty() || sets_b.is_empty() {
+            for (sa, sb) in da.seeds.iter().zip(&db.seeds) {
+                let (Some((_, words_a)), Some((_, words_b))) = (sa, sb) else { continue };
+                if words_a.is_empty() || words_b.is_empty() {
                     continue;
                 }
-                let words_a: BTreeSet<&String> = sets_a.iter().flatten().collect();
-                let words_b: BTreeSet<&String> = sets_b.iter().flatten().collect();
-                let jac = jaccard(&words_a, &words_b);
+                let jac = jaccard_ids(words_a, words_b);
                 if jac > 0.7 {
                     let pen = f64::min(0.6, 0.8 * jac);
                     raise(&mut out[a].address_duplication, pen);
@@ -841,6 +988,17 @@ mod tests {
         ];
         for (addr, want) in cases {
             assert_eq!(address_word_set(addr), set(want), "{addr}");
+            assert_eq!(address_word_set_unicode(addr), set(want), "{addr}");
+        }
+        for addr in [
+            "Apt. 7, 44 Baker-Street; London NW1 (United Kingdom)",
+            "12\tMain  St.,Springfield:IL 62704 USA",
+            " -:Road:- ",
+            "Supercalifragilisticexpialidociousandevenlongerthansixtyfourlettersinarow 5, Town x",
+            "a1b2c3dddd4eeee_ffff|gggg*hhhh",
+            "",
+        ] {
+            assert_eq!(address_word_set(addr), address_word_set_unicode(addr), "{addr}");
         }
     }
 

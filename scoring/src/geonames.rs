@@ -40,7 +40,7 @@ struct Tables {
     cities_by_iso: HashMap<&'static str, Vec<String>>,
     /// `(ISO code, strip(lower(name)))` of every city: the exact-match test as one lookup
     /// instead of a scan of the country's cities (the reference scans).
-    stripped: std::collections::HashSet<(&'static str, String)>,
+    stripped: HashMap<&'static str, std::collections::HashSet<String>>,
     city_count: usize,
 }
 
@@ -54,7 +54,7 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
         countries.push(Country { iso, name });
     }
     let mut cities_by_iso: HashMap<&'static str, Vec<String>> = HashMap::new();
-    let mut stripped = std::collections::HashSet::new();
+    let mut stripped: HashMap<&'static str, std::collections::HashSet<String>> = HashMap::new();
     let mut city_count = 0;
     for line in CITIES_TSV.lines() {
         let mut fields = line.split('\t');
@@ -62,7 +62,7 @@ static TABLES: LazyLock<Tables> = LazyLock::new(|| {
         let names = cities_by_iso.entry(iso).or_default();
         for name in fields {
             let lower = py_lower(name);
-            stripped.insert((iso, py_strip(&lower).to_owned()));
+            stripped.entry(iso).or_default().insert(py_strip(&lower).to_owned());
             names.push(lower);
             city_count += 1;
         }
@@ -103,14 +103,42 @@ pub fn city_in_country(city: &str, country: &str) -> bool {
     let Some(c) = find_country(country) else {
         return false;
     };
+    city_in(city, c)
+}
+
+/// [`city_in_country`] once the country is found (`city` non-empty).
+pub(crate) fn city_in(city: &str, c: &Country) -> bool {
     let city_lower = py_lower(city);
     let city_key = py_strip(&city_lower);
-    if TABLES.stripped.contains(&(c.iso, city_key.to_owned())) {
+    if TABLES.stripped.get(c.iso).is_some_and(|set| set.contains(city_key)) {
         return true;
     }
     // Only multi-word candidates can still match, through the lenient prefix/substring test.
     let cw = py_split(&city_lower);
-    cw.len() >= 2 && city_names(c.iso).iter().any(|n| n.starts_with(cw[0]) || n.contains(cw[1]))
+    cw.len() >= 2 && lenient_match(c.iso, cw[0], cw[1])
+}
+
+/// Does any city of the country start with `first` or contain `second`? A scan of the country's
+/// cities, memoised per thread (a pure function of the static tables).
+fn lenient_match(iso: &'static str, first: &str, second: &str) -> bool {
+    use std::cell::RefCell;
+    type Memo = HashMap<(&'static str, String, String), bool>;
+    thread_local! {
+        static MEMO: RefCell<Memo> = RefCell::new(HashMap::new());
+    }
+    let key = (iso, first.to_owned(), second.to_owned());
+    if let Some(hit) = MEMO.with(|m| m.borrow().get(&key).copied()) {
+        return hit;
+    }
+    let found = city_names(iso).iter().any(|n| n.starts_with(first) || n.contains(second));
+    MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= 16_384 {
+            m.clear();
+        }
+        m.insert(key, found);
+    });
+    found
 }
 
 #[cfg(test)]

@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::address::{
-    AddressGrading, ApiResult, Geocoder, NominatimCache, grade_addresses, py_is_digit, py_split, py_strip,
+    AddressGrading, ApiResult, Geocoder, NominatimCache, grade_addresses, py_is_digit, py_is_space, py_split, py_strip,
 };
 use crate::cheat::{AppliedPenalty, CheatPenalties, address_word_set, py_isalpha, remove_disallowed_unicode};
 use crate::dob::{DobGrading, cell, grade_dobs};
@@ -251,14 +251,27 @@ fn first_section(addr: &str) -> Option<String> {
     (!joined.is_empty()).then_some(joined)
 }
 
+/// The exact-duplicate form of an address (8.3 b4): whitespace collapsed, lowercased, `,;-` to
+/// spaces, whitespace collapsed again.
+fn exact_address_key(a: &str) -> String {
+    if a.is_ascii() {
+        // The words between whitespace and `,;-`, lowercased, joined by one space.
+        let mut out = String::with_capacity(a.len());
+        for word in a.split(|c: char| py_is_space(c) || matches!(c, ',' | ';' | '-')).filter(|w| !w.is_empty()) {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+        }
+        return out;
+    }
+    collapse_ws(&collapse_ws(a).to_lowercase().replace([',', ';', '-'], " "))
+}
+
 /// The address duplicate penalty of one key (8.3 b4), capped at 0.5.
 fn address_duplicate_penalty(addresses: &[Cow<'_, str>]) -> f64 {
     // Exact duplicates after light normalisation; empty addresses are ignored.
-    let exact: Vec<String> = addresses
-        .iter()
-        .filter(|a| !a.is_empty())
-        .map(|a| collapse_ws(&collapse_ws(a).to_lowercase().replace([',', ';', '-'], " ")))
-        .collect();
+    let exact: Vec<String> = addresses.iter().filter(|a| !a.is_empty()).map(|a| exact_address_key(a)).collect();
     let exact_pen = 0.05 * (exact.len() - distinct_count(exact.iter())) as f64;
     // First-section duplicates.
     let mut counts: IndexMap<String, usize> = IndexMap::new();
@@ -736,6 +749,18 @@ mod tests {
         assert!((c.non_letters_in_names - 0.25).abs() < 1e-12, "{c:?}");
         assert!((c.total_penalty - 0.9).abs() < 1e-12);
         assert!((c.multiplier() - 0.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn exact_address_key_ascii_fast_path() {
+        for a in ["12 Baker Street, London, UK", " 12  baker\tstreet;london -uk ", "a,,b--c;;d", "", " , ", "X\u{1c}Y"]
+        {
+            assert_eq!(
+                exact_address_key(a),
+                collapse_ws(&collapse_ws(a).to_lowercase().replace([',', ';', '-'], " ")),
+                "{a:?}"
+            );
+        }
     }
 
     #[test]

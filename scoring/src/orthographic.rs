@@ -10,7 +10,40 @@
 /// Levenshtein distance over Unicode code points, unit cost for insertion, deletion and
 /// substitution (python-Levenshtein's `distance`). Also used by the rule evaluators (5.4).
 pub fn levenshtein(a: &str, b: &str) -> usize {
+    if a.is_ascii() && b.is_ascii() {
+        // One byte per code point: the same distance, without decoding or allocating.
+        if let Some(d) = levenshtein_short_bytes(a.as_bytes(), b.as_bytes()) {
+            return d;
+        }
+    }
     strsim::levenshtein(a, b)
+}
+
+/// Unit-cost Levenshtein distance of two byte strings, on a stack row; `None` when `b` is too
+/// long for it.
+fn levenshtein_short_bytes(a: &[u8], b: &[u8]) -> Option<usize> {
+    const MAX: usize = 128;
+    if b.len() >= MAX {
+        return None;
+    }
+    if a.is_empty() {
+        return Some(b.len());
+    }
+    let mut row = [0usize; MAX];
+    for (j, cell) in row.iter_mut().enumerate().take(b.len() + 1) {
+        *cell = j;
+    }
+    for (i, &ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            let substitution = diagonal + usize::from(ca != cb);
+            row[j + 1] = substitution.min(above + 1).min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    Some(row[b.len()])
 }
 
 /// `O(a, b) = 1 − lev(a, b) / max(len(a), len(b))`, lengths in code points (spec 3.2).
@@ -20,6 +53,10 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 pub fn similarity(a: &str, b: &str) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 0.0;
+    }
+    if a.is_ascii() && b.is_ascii() {
+        // strsim's formula, with lengths in bytes (= code points here).
+        return 1.0 - (levenshtein(a, b) as f64) / (a.len().max(b.len()) as f64);
     }
     strsim::normalized_levenshtein(a, b)
 }
@@ -88,6 +125,22 @@ mod tests {
         assert_eq!(levenshtein("josé", "jose"), 1);
         assert_eq!(similarity("josé", "jose"), 0.75);
         assert_eq!(similarity("иван", "иван"), 1.0);
+    }
+
+    #[test]
+    fn ascii_fast_path_matches_strsim() {
+        let words = ["", "a", "ab", "kitten", "sitting", "marek", "mariana stoica", "marianna stoicd", "xyzzy", "aaaa"];
+        for a in words {
+            for b in words {
+                assert_eq!(levenshtein(a, b), strsim::levenshtein(a, b), "{a:?} {b:?}");
+                if !(a.is_empty() && b.is_empty()) {
+                    assert_eq!(similarity(a, b), strsim::normalized_levenshtein(a, b), "{a:?} {b:?}");
+                }
+            }
+        }
+        let long = "ab".repeat(100);
+        assert_eq!(levenshtein(&long, "abc"), strsim::levenshtein(&long, "abc"));
+        assert_eq!(levenshtein("abc", &long), strsim::levenshtein("abc", &long));
     }
 
     #[test]

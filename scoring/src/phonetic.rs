@@ -26,6 +26,8 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
+use std::sync::OnceLock;
+
 use crate::rng::{PyRandom, SeedSource};
 
 /// jellyfish 1.x `soundex`: American Soundex over the NFKD form of the upper-cased input.
@@ -37,7 +39,20 @@ pub fn soundex(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }
-    let v: Vec<char> = s.to_uppercase().nfkd().collect();
+    if s.is_ascii() {
+        return soundex_ascii(s.as_bytes());
+    }
+    soundex_unicode(s)
+}
+
+/// [`soundex`] of a non-empty string, any script.
+fn soundex_unicode(s: &str) -> String {
+    // ASCII is its own NFKD form, and its full upper-casing is the ASCII one.
+    let v: Vec<char> = if s.is_ascii() {
+        s.bytes().map(|b| char::from(b.to_ascii_uppercase())).collect()
+    } else {
+        s.to_uppercase().nfkd().collect()
+    };
     let code = |ch: char| match ch {
         'B' | 'F' | 'P' | 'V' => '1',
         'C' | 'G' | 'J' | 'K' | 'Q' | 'S' | 'X' | 'Z' => '2',
@@ -69,6 +84,42 @@ pub fn soundex(s: &str) -> String {
     result.into_iter().collect()
 }
 
+/// [`soundex`] of a non-empty ASCII string (its own NFKD form; upper-casing is ASCII), on bytes.
+fn soundex_ascii(s: &[u8]) -> String {
+    let code = |b: u8| match b {
+        b'B' | b'F' | b'P' | b'V' => b'1',
+        b'C' | b'G' | b'J' | b'K' | b'Q' | b'S' | b'X' | b'Z' => b'2',
+        b'D' | b'T' => b'3',
+        b'L' => b'4',
+        b'M' | b'N' => b'5',
+        b'R' => b'6',
+        _ => b'*',
+    };
+    let first = s[0].to_ascii_uppercase();
+    let mut result = String::with_capacity(4);
+    result.push(char::from(first));
+    let mut last = code(first);
+    for &b in &s[1..] {
+        let letter = b.to_ascii_uppercase();
+        let sub = code(letter);
+        if sub != b'*' {
+            if sub != last {
+                result.push(char::from(sub));
+                if result.len() == 4 {
+                    break;
+                }
+            }
+            last = sub;
+        } else if letter != b'H' && letter != b'W' {
+            last = b'*';
+        }
+    }
+    while result.len() < 4 {
+        result.push('0');
+    }
+    result
+}
+
 fn is_vowel(c: char) -> bool {
     matches!(c, 'A' | 'E' | 'I' | 'O' | 'U')
 }
@@ -87,9 +138,9 @@ pub fn metaphone(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }
-    let upper = s.to_uppercase();
-    let mut v: Vec<char> = upper.nfkd().collect();
-    let mut ret: Vec<char> = Vec::with_capacity(v.len() + 1);
+    let upper = if s.is_ascii() { s.to_ascii_uppercase() } else { s.to_uppercase() };
+    let mut v: Vec<char> = if upper.is_ascii() { upper.chars().collect() } else { upper.nfkd().collect() };
+    let mut ret = String::with_capacity(v.len() + 1);
 
     if ["KN", "GN", "PN", "WR", "AE"].iter().any(|p| upper.starts_with(p)) {
         v.remove(0);
@@ -195,12 +246,12 @@ pub fn metaphone(s: &str) -> String {
             }
             'Y' if is_vowel(next) => ret.push('Y'),
             'Z' => ret.push('S'),
-            ' ' if ret.last().is_some_and(|&l| l != ' ') => ret.push(' '),
+            ' ' if ret.chars().next_back().is_some_and(|l| l != ' ') => ret.push(' '),
             _ => {}
         }
         i += 1;
     }
-    ret.into_iter().collect()
+    ret
 }
 
 fn is_vowel_g(s: &str) -> bool {
@@ -216,6 +267,16 @@ pub fn nysiis(s: &str) -> String {
     if s.is_empty() {
         return String::new();
     }
+    // In ASCII only CR LF forms a multi-character grapheme cluster: otherwise every byte is a
+    // grapheme, and the byte port below applies.
+    if s.is_ascii() && !s.contains('\r') {
+        return nysiis_ascii(s.to_ascii_uppercase().into_bytes());
+    }
+    nysiis_unicode(s)
+}
+
+/// [`nysiis`] of a non-empty string, any script, over its extended grapheme clusters.
+fn nysiis_unicode(s: &str) -> String {
     let upper = s.to_uppercase();
     let s = upper.as_str();
     let mut v: Vec<&str> = s.graphemes(true).collect();
@@ -307,6 +368,105 @@ pub fn nysiis(s: &str) -> String {
     key.concat()
 }
 
+fn is_vowel_b(b: u8) -> bool {
+    matches!(b, b'A' | b'E' | b'I' | b'O' | b'U')
+}
+
+/// [`nysiis`] of a non-empty upper-cased ASCII string without CR, whose graphemes are its
+/// bytes: the same steps on bytes.
+fn nysiis_ascii(upper: Vec<u8>) -> String {
+    let s = upper.as_slice();
+    let mut v: Vec<u8> = upper.clone();
+
+    // step 1: prefixes
+    if s.starts_with(b"MAC") {
+        v[1] = b'C';
+    } else if s.starts_with(b"KN") {
+        v.remove(0);
+    } else if s.starts_with(b"K") {
+        v[0] = b'C';
+    } else if s.starts_with(b"PH") || s.starts_with(b"PF") {
+        v[0] = b'F';
+        v[1] = b'F';
+    } else if s.starts_with(b"SCH") {
+        v[1] = b'S';
+        v[2] = b'S';
+    }
+
+    // step 2: suffixes
+    if s.ends_with(b"IE") || s.ends_with(b"EE") {
+        v.pop();
+        v.pop();
+        v.push(b'Y');
+    } else if [b"DT", b"RT", b"RD", b"NT", b"ND"].iter().any(|x| s.ends_with(*x)) {
+        v.pop();
+        v.pop();
+        v.push(b'D');
+    }
+
+    // step 3: the key starts with the first grapheme
+    let mut key: Vec<u8> = Vec::with_capacity(v.len() + 2);
+    key.push(v[0]);
+
+    // step 4: translate the rest
+    let mut i = 1;
+    while i < v.len() {
+        let prev = v[i - 1];
+        let chars: &[u8] = match v[i] {
+            b'E' if i + 1 < v.len() && v[i + 1] == b'V' => {
+                i += 1;
+                b"AF"
+            }
+            b'A' | b'E' | b'I' | b'O' | b'U' => b"A",
+            b'Q' => b"G",
+            b'Z' => b"S",
+            b'M' => b"N",
+            b'K' => {
+                if i + 1 < v.len() && v[i + 1] == b'N' {
+                    b"N"
+                } else {
+                    b"C"
+                }
+            }
+            b'S' if i + 2 < v.len() && v[i + 1] == b'C' && v[i + 2] == b'H' => {
+                i += 2;
+                b"SS"
+            }
+            b'P' if i + 1 < v.len() && v[i + 1] == b'H' => {
+                i += 1;
+                b"F"
+            }
+            b'H' if !is_vowel_b(prev) || (i + 1 < v.len() && !is_vowel_b(v[i + 1])) || (i + 1 == v.len()) => {
+                if is_vowel_b(prev) {
+                    b"A"
+                } else {
+                    std::slice::from_ref(&v[i - 1])
+                }
+            }
+            b'W' if is_vowel_b(prev) => std::slice::from_ref(&v[i - 1]),
+            _ => std::slice::from_ref(&v[i]),
+        };
+        if chars.last() != key.last() {
+            key.extend_from_slice(chars);
+        }
+        i += 1;
+    }
+
+    // step 5: remove a trailing S
+    if key.len() > 1 && key.last() == Some(&b'S') {
+        key.pop();
+    }
+    // step 6: AY -> Y
+    if key.ends_with(b"AY") {
+        key.remove(key.len() - 2);
+    }
+    // step 7: remove a trailing A
+    if key.len() > 1 && key.last() == Some(&b'A') {
+        key.pop();
+    }
+    String::from_utf8(key).expect("ASCII")
+}
+
 /// The three encoders, in the reference's dictionary order (the population that
 /// `random.sample` draws from in 3.1 step 3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -377,6 +537,25 @@ impl Weights {
     /// Steps 3-4 from the generator's current state: `sample(algorithms, 3)`, then three
     /// `random()` draws, normalised by their left-to-right sum. Does not re-seed.
     pub fn draw(rng: &mut PyRandom) -> Self {
+        // Just after `random.seed(n)` the draw is a pure function of `n`: serve it from a
+        // per-seed cache and only advance the generator by the outputs the draw consumes.
+        if let Some(seed) = rng.fresh_cached_seed() {
+            /// Per seed: the weights and how many generator outputs drawing them consumed.
+            type PerSeed = OnceLock<(Weights, u32)>;
+            static CACHE: OnceLock<Box<[PerSeed]>> = OnceLock::new();
+            let cache = CACHE.get_or_init(|| (0..10_000).map(|_| OnceLock::new()).collect());
+            let &(weights, consumed) = cache[usize::from(seed)].get_or_init(|| {
+                let mut fresh = PyRandom::new(u128::from(seed));
+                let weights = Self::draw_uncached(&mut fresh);
+                (weights, fresh.drawn())
+            });
+            rng.skip_fresh(consumed);
+            return weights;
+        }
+        Self::draw_uncached(rng)
+    }
+
+    fn draw_uncached(rng: &mut PyRandom) -> Self {
         let picked = rng.sample(&Algorithm::REFERENCE_ORDER, 3);
         let order = [picked[0], picked[1], picked[2]];
         let raw = [rng.random(), rng.random(), rng.random()];
@@ -469,6 +648,35 @@ mod tests {
                 (s, m, n),
                 "{word:?}"
             );
+        }
+    }
+
+    #[test]
+    fn ascii_fast_paths_match_the_unicode_encoders() {
+        // Every string over a small alphabet that reaches each rule, up to length 4, plus words.
+        let alphabet = b"AEHKNSCWYDTMPZ -'";
+        let mut words: Vec<String> = Vec::new();
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let mut next = Vec::new();
+            for w in &frontier {
+                for &b in alphabet {
+                    let mut x = w.clone();
+                    x.push(char::from(b));
+                    next.push(x);
+                }
+            }
+            words.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for w in ["macdonald", "knight", "Kathie", "pfeiffer", "schmidt", "evans", "lew", "o'brien", "x1y", "mary-ann"]
+        {
+            words.push(w.to_string());
+            words.push(w.to_lowercase());
+        }
+        for w in &words {
+            assert_eq!(soundex(w), soundex_unicode(w), "{w:?}");
+            assert_eq!(nysiis(w), nysiis_unicode(w), "{w:?}");
         }
     }
 

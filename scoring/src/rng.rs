@@ -158,7 +158,41 @@ impl SeedSource for TableSeedSource {
 /// negative integers use `|n|` as CPython does ([`PyRandom::seed_signed`]).
 #[derive(Clone)]
 pub struct PyRandom {
-    mt: Mt,
+    inner: Inner,
+}
+
+/// The generator state. Re-seeding with one of the 10,000 cached seeds does not copy an MT19937
+/// state: it records the seed and serves the first [`PREFIX`] outputs from a per-seed cache
+/// (the reference re-seeds before nearly every handful of draws). The full state is only built
+/// ("materialised") when more outputs are asked for.
+#[derive(Clone)]
+enum Inner {
+    /// A materialised MT19937 state; `drawn` counts the outputs taken since it was seeded.
+    Live { mt: Box<Mt>, drawn: u32 },
+    /// `random.seed(seed)` with `seed < CACHED`, followed by `pos` outputs.
+    Pending { seed: u16, pos: u32 },
+}
+
+/// Seeds below this have cached states and output prefixes.
+const CACHED: usize = 10_000;
+/// How many leading outputs of each cached seed are served without building its state.
+const PREFIX: usize = 32;
+
+/// The MT19937 state after `random.seed(seed)`, `seed < CACHED`, built once per process.
+fn cached_state(seed: usize) -> &'static Mt {
+    static STATES: OnceLock<Box<[OnceLock<Mt>]>> = OnceLock::new();
+    let states = STATES.get_or_init(|| (0..CACHED).map(|_| OnceLock::new()).collect());
+    states[seed].get_or_init(|| Mt::new_with_key(key_words(seed as u128)))
+}
+
+/// The first [`PREFIX`] outputs after `random.seed(seed)`, `seed < CACHED`.
+fn cached_prefix(seed: usize) -> &'static [u32; PREFIX] {
+    static PREFIXES: OnceLock<Box<[OnceLock<[u32; PREFIX]>]>> = OnceLock::new();
+    let prefixes = PREFIXES.get_or_init(|| (0..CACHED).map(|_| OnceLock::new()).collect());
+    prefixes[seed].get_or_init(|| {
+        let mut mt = cached_state(seed).clone();
+        std::array::from_fn(|_| mt.next_u32())
+    })
 }
 
 impl std::fmt::Debug for PyRandom {
@@ -174,14 +208,61 @@ impl PyRandom {
     /// MT19937 state (`init_by_array`) costs far more than the draws; the states of those 10,000
     /// seeds are therefore built once per process and copied.
     pub fn new(seed: u128) -> Self {
-        const CACHED: usize = 10_000;
-        static STATES: OnceLock<Box<[OnceLock<Mt>]>> = OnceLock::new();
         if seed < CACHED as u128 {
-            let states = STATES.get_or_init(|| (0..CACHED).map(|_| OnceLock::new()).collect());
-            let mt = states[seed as usize].get_or_init(|| Mt::new_with_key(key_words(seed)));
-            return Self { mt: mt.clone() };
+            // Lossless: seed < 10,000.
+            return Self { inner: Inner::Pending { seed: seed as u16, pos: 0 } };
         }
-        Self { mt: Mt::new_with_key(key_words(seed)) }
+        Self::from_mt(Mt::new_with_key(key_words(seed)))
+    }
+
+    fn from_mt(mt: Mt) -> Self {
+        Self { inner: Inner::Live { mt: Box::new(mt), drawn: 0 } }
+    }
+
+    /// The seed, when the generator was just seeded with a cached seed and nothing has been
+    /// drawn since (lets pure functions of such a state be cached per seed).
+    pub(crate) fn fresh_cached_seed(&self) -> Option<u16> {
+        match self.inner {
+            Inner::Pending { seed, pos: 0 } => Some(seed),
+            _ => None,
+        }
+    }
+
+    /// Outputs drawn since the last seeding.
+    pub(crate) fn drawn(&self) -> u32 {
+        match self.inner {
+            Inner::Pending { pos, .. } => pos,
+            Inner::Live { drawn, .. } => drawn,
+        }
+    }
+
+    /// Skips `n` outputs of a freshly seeded cached generator (see
+    /// [`PyRandom::fresh_cached_seed`]) without building its state.
+    pub(crate) fn skip_fresh(&mut self, n: u32) {
+        match &mut self.inner {
+            Inner::Pending { pos, .. } => *pos += n,
+            Inner::Live { .. } => {
+                for _ in 0..n {
+                    self.next_u32();
+                }
+            }
+        }
+    }
+
+    /// Builds the full state of a pending generator.
+    #[cold]
+    fn materialise(&mut self) -> &mut Mt {
+        if let Inner::Pending { seed, pos } = self.inner {
+            let mut mt = cached_state(usize::from(seed)).clone();
+            for _ in 0..pos {
+                mt.next_u32();
+            }
+            self.inner = Inner::Live { mt: Box::new(mt), drawn: pos };
+        }
+        match &mut self.inner {
+            Inner::Live { mt, .. } => mt,
+            Inner::Pending { .. } => unreachable!(),
+        }
     }
 
     /// `random.Random(n)` with `n` given as its 32-bit words, least significant first (CPython
@@ -192,7 +273,7 @@ impl PyRandom {
         let len = words.iter().rposition(|&w| w != 0).map_or(1, |i| i + 1);
         let key: Vec<u32> = if words.is_empty() { vec![0] } else { words[..len].to_vec() };
         assert!(key.len() <= 624, "keys longer than 624 words are not supported");
-        Self { mt: Mt::new_with_key(key) }
+        Self::from_mt(Mt::new_with_key(key))
     }
 
     /// The generator after `random.seed(n)` where the reference seeds from a string:
@@ -218,8 +299,26 @@ impl PyRandom {
     }
 
     /// The next tempered 32-bit MT19937 output (`genrand_uint32`).
+    #[inline]
     pub fn next_u32(&mut self) -> u32 {
-        self.mt.next_u32()
+        match &mut self.inner {
+            Inner::Pending { seed, pos } if (*pos as usize) < PREFIX => {
+                let out = cached_prefix(usize::from(*seed))[*pos as usize];
+                *pos += 1;
+                out
+            }
+            Inner::Live { mt, drawn } => {
+                *drawn = drawn.wrapping_add(1);
+                mt.next_u32()
+            }
+            Inner::Pending { .. } => {
+                let out = self.materialise().next_u32();
+                if let Inner::Live { drawn, .. } = &mut self.inner {
+                    *drawn = drawn.wrapping_add(1);
+                }
+                out
+            }
+        }
     }
 
     /// `random()`: a double in [0, 1) from two words, `(a·2^26 + b) / 2^53` with `a = w1 >> 5`,

@@ -20,7 +20,8 @@
 //! - [`rank`]: the blended rank cap and the KAV-only burn (11, 12);
 //! - [`reputation`]: the reputation stage, burn and weights (13);
 //! - [`round`]: the whole round as one function; [`vectors`]: the checks against the reference
-//!   vectors that the tests and `validator-sim vectors` run.
+//!   vectors that the tests and `validator-sim vectors` run; [`synthetic`]: a generated round for
+//!   benchmarks.
 //!
 //! Every quirk the spec marks "reproduce" is reproduced (each module's docs list its own). The
 //! three it marks "deviate" are implemented as written:
@@ -46,6 +47,7 @@ pub mod reputation;
 pub mod rng;
 pub mod round;
 pub mod rules;
+pub mod synthetic;
 pub mod translit;
 pub mod vectors;
 

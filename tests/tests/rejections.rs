@@ -221,7 +221,14 @@ async fn a_request_that_cannot_start_within_its_timeout_is_408() {
     let busy = r1_request(&v, &f.target, miid_protocol::now_ns());
     let f2 = f.clone();
     let first = tokio::spawn(async move { f2.send_signed(&busy).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // wait until the first request holds the only slot (its forward has started)
+    for _ in 0..500 {
+        if f.forwards() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(f.forwards(), 1, "the first request should be working by now");
     // same validator, later nonce, a 0.5 s timeout: the slot stays busy for longer than that
     let mut s = IdentitySynapse::new(Generation::R1, 0.5);
     s.identity = Some(vec![]);

@@ -2,8 +2,10 @@
 //!
 //! [`stack::LocalStack`] starts miners (real axons on loopback sockets, real sr25519 keys) and a
 //! validator identity over one in-memory metagraph; [`run`] drives a validator-sim round
-//! against it and writes a report. Scenarios are built in for now (`smoke-r1`, `smoke-r2`);
-//! declarative scenario files and adversarial personas build on the same launcher.
+//! against it, scores R1 rounds with the reference scorer ([`score_r1`]), and writes a report.
+//! The scenarios are the built-in [`Scenario::BUILTIN`] ones (honest miners; R1, R2 and each
+//! signing scheme); declarative scenario files and adversarial personas are the next layer on
+//! the same launcher.
 
 pub mod stack;
 

@@ -16,13 +16,18 @@ bench:
     cargo bench -p miid-protocol --bench verify_parse
     cargo bench -p miid-tlock
 
-# Interop with the real Python bittensor 10.5.0 (installs it from PyPI into a throwaway virtualenv).
+# Interop with the real clients: Python bittensor 10.5.0 (dendrite, axon, wallets, Epistula
+# signing), boto3 against s3-mock, drand's JS libraries (tlock-js, drand-client) against
+# drand-mock. Installs them from PyPI/npm into throwaway environments.
 interop:
     bash interop/run.sh
+    bash interop/boto3_s3.sh
+    bash interop/drand_js.sh
 
-# Interop when python3 with venv is available (CI has it); says so and skips otherwise.
+# Interop where python3 (with venv) and node are available (CI has both); says which it skips.
 interop-if-python:
-    if python3 -c 'import venv, ensurepip' 2>/dev/null; then bash interop/run.sh; else echo "SKIPPED interop: python3 with venv/ensurepip is not available on this machine"; fi
+    if python3 -c 'import venv, ensurepip' 2>/dev/null; then bash interop/run.sh && bash interop/boto3_s3.sh; else echo "SKIPPED Python interop: python3 with venv/ensurepip is not available on this machine"; fi
+    if command -v npm >/dev/null 2>&1; then bash interop/drand_js.sh; else echo "SKIPPED drand JS interop: npm is not available on this machine"; fi
 
 # A miner on this machine, against a metagraph snapshot (see README).
 miner *args:

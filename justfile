@@ -9,7 +9,7 @@ run scenario="smoke":
 # The whole test suite (what CI runs).
 test:
     cargo test --workspace --locked
-    {{just_executable()}} --justfile {{justfile()}} interop-if-python
+    {{just_executable()}} --justfile {{justfile()}} interop-if-available
 
 # Benchmarks (criterion): signed request verification + parse, requests/s.
 bench:
@@ -25,7 +25,7 @@ interop:
     bash interop/drand_js.sh
 
 # Interop where python3 (with venv) and node are available (CI has both); says which it skips.
-interop-if-python:
+interop-if-available:
     if python3 -c 'import venv, ensurepip' 2>/dev/null; then bash interop/run.sh && bash interop/boto3_s3.sh; else echo "SKIPPED Python interop: python3 with venv/ensurepip is not available on this machine"; fi
     if command -v npm >/dev/null 2>&1; then bash interop/drand_js.sh; else echo "SKIPPED drand JS interop: npm is not available on this machine"; fi
 

@@ -16,9 +16,7 @@ bench:
     cargo bench -p miid-protocol --bench verify_parse
     cargo bench -p miid-tlock
 
-# Interop with the real clients: Python bittensor 10.5.0 (dendrite, axon, wallets, Epistula
-# signing), boto3 against s3-mock, drand's JS libraries (tlock-js, drand-client) against
-# drand-mock. Installs them from PyPI/npm into throwaway environments.
+# Interop with the real clients (bittensor 10.5.0, boto3, tlock-js/drand-client), installed from PyPI/npm into throwaway environments.
 interop:
     bash interop/run.sh
     bash interop/boto3_s3.sh

@@ -390,18 +390,6 @@ impl NominatimScore {
     }
 }
 
-/// Python truthiness of a JSON value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 /// The set of ASCII digit runs in `s`.
 fn digit_runs(s: &str) -> Vec<&str> {
     let mut runs: Vec<&str> = s.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty()).collect();
@@ -453,7 +441,7 @@ pub fn score_nominatim_answer(addr: &str, answer: &NominatimAnswer) -> Nominatim
         NominatimAnswer::ApiError => return NominatimCheck::ApiError,
         NominatimAnswer::Body(b) => b,
     };
-    if !truthy(body) {
+    if !crate::pyvalue::truthy(body) {
         return NominatimCheck::Scored(NominatimScore::plain(0.0, false));
     }
     // Iterating anything but a list of objects makes the reference's field access raise.
@@ -480,13 +468,13 @@ pub fn score_nominatim_answer(addr: &str, answer: &NominatimAnswer) -> Nominatim
         // A non-empty name must occur in the address.
         let name_ok = match place.get("name") {
             Some(Value::String(name)) => name.is_empty() || addr_lower.contains(&py_lower(name)),
-            Some(v) if truthy(v) => return NominatimCheck::ApiError,
+            Some(v) if crate::pyvalue::truthy(v) => return NominatimCheck::ApiError,
             _ => true,
         };
         // A non-empty display name must carry exactly the address's numbers (if it has any).
         let numbers_ok = match place.get("display_name") {
             Some(Value::String(dn)) => dn.is_empty() || n_addr.is_empty() || digit_runs(dn) == n_addr,
-            Some(v) if truthy(v) => return NominatimCheck::ApiError,
+            Some(v) if crate::pyvalue::truthy(v) => return NominatimCheck::ApiError,
             _ => true,
         };
         if !name_ok || !numbers_ok {
@@ -499,7 +487,7 @@ pub fn score_nominatim_answer(addr: &str, answer: &NominatimAnswer) -> Nominatim
     }
     let mut areas = Vec::new();
     for place in places {
-        let Some(bbox) = place.get("boundingbox").filter(|b| truthy(b)) else {
+        let Some(bbox) = place.get("boundingbox").filter(|b| crate::pyvalue::truthy(b)) else {
             continue;
         };
         let Some(coords) = bbox.as_array().filter(|a| a.len() == 4) else {

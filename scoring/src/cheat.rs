@@ -394,70 +394,6 @@ impl fmt::Display for DetectorError {
 
 impl std::error::Error for DetectorError {}
 
-fn py_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
-fn py_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::new();
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-fn py_number(n: &serde_json::Number) -> String {
-    if n.is_i64() || n.is_u64() {
-        return n.to_string();
-    }
-    let x = n.as_f64().unwrap_or(0.0);
-    if x.is_finite() && x == x.trunc() && x.abs() < 1e16 { format!("{x:.1}") } else { format!("{x:?}") }
-}
-
-/// Python `repr` of a JSON value (for `str(row)` of a non-list row; approximate for objects).
-fn py_repr(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) => py_number(n),
-        Value::String(s) => py_str_repr(s),
-        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter().map(|(k, v)| format!("{}: {}", py_str_repr(k), py_repr(v))).collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
-/// Python `str` of a JSON value.
-fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => py_repr(other),
-    }
-}
-
 /// One padded row's name and address (elements 0 and 2) as the detector reads them: `None` for an
 /// empty or falsy element, `Err` for a truthy non-string (the reference would raise).
 struct RowView<'a> {
@@ -469,7 +405,7 @@ fn element(v: Option<&Value>) -> Result<Option<&str>, ()> {
     match v {
         None => Ok(None),
         Some(Value::String(s)) => Ok((!s.is_empty()).then_some(s.as_str())),
-        Some(other) if py_truthy(other) => Err(()),
+        Some(other) if crate::pyvalue::truthy(other) => Err(()),
         Some(_) => Ok(None),
     }
 }
@@ -480,7 +416,7 @@ fn read_row(row: &Value) -> Result<RowView<'_>, ()> {
             Ok(RowView { name: element(items.first())?.map(Cow::Borrowed), address: element(items.get(2))? })
         }
         other => {
-            let s = py_str(other);
+            let s = crate::pyvalue::str(other);
             Ok(RowView { name: (!s.is_empty()).then_some(Cow::Owned(s)), address: None })
         }
     }
@@ -1043,8 +979,11 @@ mod tests {
         let p = detect(&[m], &[0.5], &["x".to_string()]).unwrap();
         assert_eq!(p[0].total_variations_count, 2);
         assert_eq!(p[0].special_char_variations_count, 1);
-        assert_eq!(py_str(&serde_json::json!({"a": [1, "x'"], "b": null})), "{'a': [1, \"x'\"], 'b': None}");
-        assert_eq!(py_str(&serde_json::json!(2.0)), "2.0");
+        assert_eq!(
+            crate::pyvalue::str(&serde_json::json!({"a": [1, "x'"], "b": null})),
+            "{'a': [1, \"x'\"], 'b': None}"
+        );
+        assert_eq!(crate::pyvalue::str(&serde_json::json!(2.0)), "2.0");
     }
 
     #[test]

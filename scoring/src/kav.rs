@@ -117,54 +117,6 @@ pub struct RoundContext<'a> {
 // 8.2 Row padding
 // ---------------------------------------------------------------------------------------------
 
-fn py_str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::from(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python `repr` of a JSON value (approximate for objects, exact for the scalars).
-fn py_repr(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
-        Value::Number(n) => {
-            let x = n.as_f64().unwrap_or(0.0);
-            if x.is_finite() && x == x.trunc() && x.abs() < 1e16 { format!("{x:.1}") } else { format!("{x:?}") }
-        }
-        Value::String(s) => py_str_repr(s),
-        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter().map(|(k, v)| format!("{}: {}", py_str_repr(k), py_repr(v))).collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
-
-/// Python `str` of a JSON value.
-fn py_str(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => py_repr(other),
-    }
-}
-
 /// Row padding of spec 8.2, in place (Q35): for every key with rows, a list row shorter than 3 is
 /// filled with `""`, and a non-list row becomes `[str(row) or "", "", ""]`.
 pub fn pad_rows(rows: &mut Rows) {
@@ -177,7 +129,7 @@ pub fn pad_rows(rows: &mut Rows) {
                     }
                 }
                 other => {
-                    let s = py_str(other);
+                    let s = crate::pyvalue::str(other);
                     *other = json!([s, "", ""]);
                 }
             }

@@ -42,6 +42,7 @@ pub mod normalise;
 pub mod orthographic;
 pub mod part_score;
 pub mod phonetic;
+mod pyvalue;
 pub mod rank;
 pub mod reputation;
 pub mod rng;

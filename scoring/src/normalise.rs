@@ -39,18 +39,6 @@ pub struct Normalised {
     pub rejected_uavs: Vec<String>,
 }
 
-/// Python truthiness of a JSON value.
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|x| x != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
 fn non_empty_str(v: Option<&Value>) -> Option<String> {
     match v {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -85,7 +73,7 @@ pub fn normalise(variations: Option<&Value>, uav_seed: Option<&str>) -> Normalis
                     }
                     None => {}
                 }
-                let Some(uav) = obj.get("uav").filter(|u| truthy(u)) else { continue };
+                let Some(uav) = obj.get("uav").filter(|u| crate::pyvalue::truthy(u)) else { continue };
                 if uav_seed.is_some_and(|s| s != seed) {
                     out.rejected_uavs.push(seed.clone());
                     continue;

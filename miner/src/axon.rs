@@ -127,7 +127,7 @@ impl Axon {
         &self.hotkey
     }
 
-    /// The router: every path goes through [`handle`], which answers unknown routes itself
+    /// The router: every path goes through one handler, which answers unknown routes itself
     /// with bittensor's 404.
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new().fallback(handle).with_state(self.clone())

@@ -48,7 +48,7 @@ pub enum TlockCommand {
         #[arg(long)]
         round: u64,
         /// Base URL of a drand HTTP API (its /info gives the chain's public key), e.g.
-        /// https://api.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971 or a drand-mock.
+        /// `https://api.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971`, or a drand-mock.
         #[arg(long)]
         beacon: String,
         /// mainnet: the bittensor_drand envelope MIID validators decrypt; age: drand's tlock

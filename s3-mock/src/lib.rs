@@ -109,7 +109,7 @@
 //!
 //! With the cargo feature `minio` (off by default, so normal builds do not compile
 //! testcontainers; it adds ~100 crates and about a minute to a debug build),
-//! [`minio::start`](crate::minio) starts MinIO in a container through `testcontainers-modules`
+//! `minio::start` starts MinIO in a container through `testcontainers-modules`
 //! and returns its endpoint and keys, or `MinioError::NoDocker` at once when there is no docker
 //! engine (`DOCKER_HOST` unset and no `/var/run/docker.sock`). The test suite
 //! `tests/backends.rs` runs the same signed-upload checks against every backend:

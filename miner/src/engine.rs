@@ -356,7 +356,17 @@ pub fn addresses_in(seed_address: &str, n: usize, rng: &mut dyn rand::RngCore) -
             let number = rng.random_range(1..500);
             let flat = rng.random_range(1..60);
             let postcode = rng.random_range(10_000..99_999);
-            format!("{number} {street} {suffix}, Flat {flat}, {postcode} {city}, {country}")
+            let address = format!("{number} {street} {suffix}, Apartment {flat}, {postcode} {city}, {country}");
+            if miid_scoring::address::looks_like_address(&address) {
+                address
+            } else {
+                // Short names all round: lengthen the unit section (the validator wants 30 word
+                // characters); the street stays the distinct first section.
+                format!(
+                    "{number} {street} {suffix}, Apartment {flat} Building {}, {postcode} {city}, {country}",
+                    flat % 7 + 1
+                )
+            }
         })
         .collect()
 }
@@ -431,8 +441,28 @@ mod tests {
         assert!(address_in("Spain", &mut r).ends_with(", Spain"));
         let a = address_in("Springfield, United States", &mut r);
         assert!(a.ends_with(" Springfield, United States"), "{a}");
-        for country in ["Brazil", "Spain", "Japan", "Russia", "Germany", "United States", "Egypt", "China"] {
-            for a in addresses_in(country, 10, &mut r) {
+        for country in [
+            "United States",
+            "Spain",
+            "United Kingdom",
+            "Germany",
+            "France",
+            "Italy",
+            "Russia",
+            "Ukraine",
+            "Syria",
+            "Egypt",
+            "China",
+            "Japan",
+            "South Korea",
+            "Pakistan",
+            "India",
+            "Brazil",
+            "Peru",
+            "Iran",
+            "Cuba",
+        ] {
+            for a in addresses_in(country, 40, &mut r) {
                 assert!(miid_scoring::address::looks_like_address(&a), "{a}");
                 assert!(
                     miid_scoring::address::validate_address_region(&a, country),

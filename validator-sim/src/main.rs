@@ -121,6 +121,17 @@ struct QueryArgs {
     /// Write the per-miner results (JSON array) to this file.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// R1: also score the answers as the reference validator would, geocoding addresses with
+    /// the Nominatim at this URL (e.g. a local nominatim-mock; the public instance is
+    /// https://nominatim.openstreetmap.org at 1 request/s).
+    #[arg(long)]
+    nominatim: Option<String>,
+    /// Photon fallback for --nominatim.
+    #[arg(long, default_value = "https://photon.komoot.io")]
+    photon: String,
+    /// Do not space geocoder requests 1 s apart (only for a local geocoder).
+    #[arg(long)]
+    no_rate_limit: bool,
 }
 
 #[tokio::main]
@@ -187,6 +198,22 @@ async fn main() -> anyhow::Result<()> {
             let spec = QuerySpec { seeds: a.seeds, variations: a.variations, ..QuerySpec::default() };
             let r = query_round(&chain, dendrite, &config, &spec).await?;
             print!("{}", round::table(&r.results, r.uav_seed.as_deref()));
+            if let (Some(url), Some(spec)) = (a.nominatim.clone(), r.round_spec()) {
+                let (photon, rate_limit) = (a.photon.clone(), !a.no_rate_limit);
+                // The HTTP geocoders block: score off the async runtime.
+                let table = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+                    let mut geocoder = miid_validator::geocoder::HttpGeocoder::from_urls(&url, &photon, rate_limit)?;
+                    let scored = miid_validator::score::score(
+                        &spec,
+                        Some(&mut geocoder),
+                        miid_scoring::rng::KeyedSeedSource::random(),
+                    )?;
+                    Ok(miid_validator::score::table(&spec, &scored))
+                })
+                .await??;
+                println!("\nWhat the reference validator would pay (KAV, then reputation stage):");
+                print!("{table}");
+            }
             if let Some(out) = &a.out {
                 std::fs::write(out, serde_json::to_string_pretty(&r.results)?)
                     .with_context(|| format!("cannot write {}", out.display()))?;

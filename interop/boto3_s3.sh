@@ -40,24 +40,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# shellcheck source=interop/lib.sh
+. "$ROOT/interop/lib.sh"
 
 # ---- 1. virtualenv with boto3 ----
 t0=$(now)
-if [ -n "${INTEROP_VENV:-}" ]; then
-    VENV="$INTEROP_VENV"
-else
-    VENV="$(mktemp -d "${TMPDIR:-/tmp}/miid-boto3-venv.XXXXXX")"
-    CREATED_VENV="$VENV"
-fi
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PY" -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import boto3" 2>/dev/null; then
-    echo "== installing boto3 into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check boto3
-fi
+ensure_venv boto3 "import boto3" boto3
 echo "== venv ready in $(elapsed "$t0")s"
 
 # ---- 2. s3-mock ----

@@ -36,24 +36,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+# shellcheck source=interop/lib.sh
+. "$ROOT/interop/lib.sh"
 
 # ---- 1. virtualenv with bittensor==10.5.0 ----
 t0=$(now)
-if [ -n "${INTEROP_VENV:-}" ]; then
-    VENV="$INTEROP_VENV"
-else
-    VENV="$(mktemp -d "${TMPDIR:-/tmp}/miid-interop-venv.XXXXXX")"
-    CREATED_VENV="$VENV"
-fi
-if [ ! -x "$VENV/bin/python" ]; then
-    "$PY" -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" -c "import bittensor, sys; sys.exit(0 if bittensor.__version__ == '$BT_VERSION' else 1)" 2>/dev/null; then
-    echo "== installing bittensor==$BT_VERSION into $VENV"
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "bittensor==$BT_VERSION"
-fi
+ensure_venv interop "import bittensor, sys; sys.exit(0 if bittensor.__version__ == '$BT_VERSION' else 1)" "bittensor==$BT_VERSION"
 "$VENV/bin/python" -c "import bittensor, bittensor_wallet; print('== bittensor', bittensor.__version__, '/ bittensor-wallet', bittensor_wallet.__version__)"
 echo "== venv ready in $(elapsed "$t0")s"
 

@@ -1,0 +1,630 @@
+//! Running a scenario: start the stack, inject faults, drive validator rounds, score them, keep
+//! the moving-average scores and weights, check the assertions, and build the report.
+//!
+//! Reproducibility: every random choice the harness makes comes from the scenario seed — the
+//! query (seeds, UAV seed, template), the miner sample, every honest answer, and the key of the
+//! scorer's salted string hash. Timings, nonces and ports differ between runs; scores do not.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+
+use miid_chain::Chain;
+use miid_protocol::Hotkey;
+use miid_protocol::synapse::Generation;
+use miid_scoring::reputation::{BURN_UID, EMA_ALPHA, RepRecord, scores_to_weights, update_scores};
+use miid_validator::{Dendrite, MinerResult, QueryRound, RoundConfig, query, round, score};
+
+use crate::assertions::{AssertionResult, evaluate};
+use crate::persona::{Board, PersonaConfig, PersonaForward, WireLayer, derive_seed};
+use crate::spec::{FaultKind, FaultSpec, PersonaKind, ScenarioSpec, ServiceKind};
+use crate::stack::{
+    DrandService, LocalStack, MinerSetup, NominatimService, S3Service, Services, StackConfig, TaskEnd,
+};
+
+/// One miner of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct MinerInfo {
+    pub uid: u16,
+    pub label: String,
+    pub group: String,
+    pub persona: PersonaKind,
+    pub hotkey: String,
+    /// forged-signature: the key its axon actually holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serving_hotkey: Option<String>,
+}
+
+/// One miner in one round.
+#[derive(Debug, Clone, Serialize)]
+pub struct MinerRound {
+    pub uid: u16,
+    pub label: String,
+    pub status: i64,
+    pub message: String,
+    pub process_time: f64,
+    /// Seeds and rows in the answer (0 without one).
+    pub seeds: usize,
+    pub rows: usize,
+    /// The answer carried a UAV for the seed the query named.
+    pub uav_sent: bool,
+    /// The scorer accepted its UAV.
+    pub uav_accepted: bool,
+    pub base: f64,
+    pub penalised: f64,
+    pub kav: f64,
+    pub final_reward: f64,
+    /// Non-zero cheat-detector slots.
+    pub penalties: BTreeMap<String, f64>,
+    pub notes: Vec<String>,
+}
+
+/// One validator round.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundReport {
+    pub round: u32,
+    pub generation: Generation,
+    pub uav_seed: Option<String>,
+    pub seed_names: Vec<String>,
+    /// The uids the validator sampled and queried.
+    pub sampled: Vec<u16>,
+    pub miners: Vec<MinerRound>,
+    /// R1: scored with the reference scorer.
+    pub scored: bool,
+    pub burn: Option<f64>,
+    pub burn_mode: Option<String>,
+    /// Sum of the round's final reward vector (miners and the burn uid).
+    pub final_sum: Option<f64>,
+    /// Weight shares (uid → share of the emitted u16 weights) after this round.
+    pub weight_shares: BTreeMap<u16, f64>,
+    /// Services up when the round was queried.
+    pub services_up: BTreeMap<String, bool>,
+    /// R2: the beacon round the request targets.
+    pub target_drand_round: Option<u64>,
+    /// The scorer's full report of the round (per-miner metrics).
+    pub scores: Option<serde_json::Value>,
+    pub seconds: f64,
+}
+
+/// A fault as it was applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultEvent {
+    pub round: u32,
+    pub kind: FaultKind,
+    pub target: String,
+    pub outcome: String,
+}
+
+/// How a server task ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskReport {
+    pub name: String,
+    pub end: TaskEnd,
+    /// Crashes seen during the run (a stopped-and-restarted task may have crashed before).
+    pub crashes: Vec<String>,
+    /// Down at the end because a fault stopped it (and nothing restarted it).
+    pub stopped_by_fault: bool,
+}
+
+/// The emitted weights after the last scored round.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct WeightsReport {
+    pub uids: Vec<u16>,
+    pub weights: Vec<u16>,
+    pub shares: BTreeMap<u16, f64>,
+    pub burn_share: f64,
+    pub sum: f64,
+}
+
+/// What `scenarios run` writes to `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub scenario: String,
+    pub description: String,
+    pub seed: u64,
+    pub spec: ScenarioSpec,
+    pub miners: Vec<MinerInfo>,
+    pub rounds: Vec<RoundReport>,
+    pub faults: Vec<FaultEvent>,
+    pub tasks: Vec<TaskReport>,
+    pub weights: WeightsReport,
+    pub assertions: Vec<AssertionResult>,
+    pub passed: bool,
+    pub seconds: f64,
+}
+
+impl RunReport {
+    pub fn label(&self, uid: u16) -> String {
+        self.miners.iter().find(|m| m.uid == uid).map_or_else(|| format!("uid {uid}"), |m| m.label.clone())
+    }
+}
+
+/// Builds the miners' behaviour layers from the spec.
+fn setups(spec: &ScenarioSpec) -> Result<(Vec<MinerSetup>, Vec<MinerInfo>), anyhow::Error> {
+    let board = Arc::new(Board::default());
+    let labels = spec.labels();
+    let mut copy_index: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut setups = Vec::new();
+    let mut infos = Vec::new();
+    for (i, (label, g)) in labels.iter().enumerate() {
+        let uid = i as u16 + 1;
+        let group = &spec.miners[*g];
+        let copy_uid = match &group.copy {
+            Some(sel) => {
+                let targets = spec.select(sel).map_err(anyhow::Error::msg)?;
+                let k = copy_index.entry(*g).or_default();
+                let t = targets[*k % targets.len()];
+                *k += 1;
+                Some(t)
+            }
+            None => None,
+        };
+        let config = PersonaConfig {
+            kind: group.persona,
+            uid,
+            seed: spec.seed,
+            group: *g,
+            variations: group.variations,
+            copy_uid,
+            ratio: group.ratio.unwrap_or(1.0),
+            extra_delay: group.extra_delay.unwrap_or(1.0),
+        };
+        let layer = Arc::new(WireLayer::default());
+        if group.persona == PersonaKind::MalformedJson {
+            layer.set_malformed(true);
+        }
+        let serving_key = match group.persona {
+            PersonaKind::ForgedSignature => Some(Hotkey::from_uri(&format!("//Forger{uid}"))?),
+            _ => None,
+        };
+        infos.push(MinerInfo {
+            uid,
+            label: label.clone(),
+            group: group.group_name(),
+            persona: group.persona,
+            hotkey: Hotkey::from_uri(&format!("//Miner{uid}"))?.ss58().to_owned(),
+            serving_hotkey: serving_key.as_ref().map(|k| k.ss58().to_owned()),
+        });
+        setups.push(MinerSetup {
+            forward: Arc::new(PersonaForward::new(config, board.clone())),
+            layer,
+            serving_key,
+        });
+    }
+    Ok((setups, infos))
+}
+
+/// Runs `spec`; `progress` receives one line per event (round done, fault applied).
+pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -> anyhow::Result<RunReport> {
+    spec.validate().map_err(anyhow::Error::msg)?;
+    let started = Instant::now();
+    let (setups, infos) = setups(spec)?;
+    let mut stack = LocalStack::start(StackConfig { setups, ..StackConfig::default() }).await?;
+    let mut services = Services {
+        nominatim: if spec.services.nominatim { Some(NominatimService::start().await?) } else { None },
+        drand: if spec.services.drand {
+            Some(DrandService::start(spec.beacon.period, spec.beacon.fast_forward).await?)
+        } else {
+            None
+        },
+        s3: if spec.services.s3 { Some(S3Service::start(None).await?) } else { None },
+    };
+    progress(&format!(
+        "scenario {}: {} miners ({}), {} round(s) of {:?} over {}, seed {}",
+        spec.name,
+        infos.len(),
+        spec.miners.iter().map(|g| format!("{}×{}", g.count, g.group_name())).collect::<Vec<_>>().join(", "),
+        spec.rounds,
+        spec.validator.generation,
+        spec.validator.transport,
+        spec.seed
+    ));
+    let mut killed = std::collections::BTreeSet::new();
+    let result = drive(spec, &mut stack, &mut services, &infos, &mut killed, progress).await;
+    // Crash check before anything is stopped, then tear down.
+    let mut tasks = Vec::new();
+    for m in &mut stack.miners {
+        let end = m.server.check().await;
+        let name = format!("miner {}", infos[m.uid as usize - 1].label);
+        let stopped_by_fault = killed.contains(&name);
+        tasks.push(TaskReport { name, end, crashes: m.server.crashes.clone(), stopped_by_fault });
+    }
+    if let Some(d) = &mut services.drand {
+        let end = d.server.check().await;
+        tasks.push(TaskReport {
+            name: "drand-mock".into(),
+            end,
+            crashes: d.server.crashes.clone(),
+            stopped_by_fault: killed.contains("drand-mock"),
+        });
+    }
+    if let Some(n) = &services.nominatim {
+        let end = if n.is_up() { TaskEnd::Running } else { TaskEnd::Stopped };
+        tasks.push(TaskReport {
+            name: "nominatim-mock".into(),
+            end,
+            crashes: n.crashes.clone(),
+            stopped_by_fault: killed.contains("nominatim-mock"),
+        });
+    }
+    if let Some(s) = &services.s3 {
+        let end = if s.is_up() { TaskEnd::Running } else { TaskEnd::Stopped };
+        tasks.push(TaskReport {
+            name: "s3-mock".into(),
+            end,
+            crashes: Vec::new(),
+            stopped_by_fault: killed.contains("s3-mock"),
+        });
+    }
+    stack.shutdown().await;
+    if let Some(n) = &mut services.nominatim {
+        n.stop().await;
+    }
+    if let Some(d) = &mut services.drand {
+        d.server.stop().await;
+    }
+    if let Some(s) = &mut services.s3 {
+        s.stop().await;
+    }
+    let (rounds, faults, weights) = result?;
+    let mut report = RunReport {
+        scenario: spec.name.clone(),
+        description: spec.description.clone(),
+        seed: spec.seed,
+        spec: spec.clone(),
+        miners: infos,
+        rounds,
+        faults,
+        tasks,
+        weights,
+        assertions: Vec::new(),
+        passed: true,
+        seconds: 0.0,
+    };
+    report.assertions = evaluate(spec, &report);
+    report.passed = report.assertions.iter().all(|a| a.passed);
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+type Driven = (Vec<RoundReport>, Vec<FaultEvent>, WeightsReport);
+
+async fn drive(
+    spec: &ScenarioSpec,
+    stack: &mut LocalStack,
+    services: &mut Services,
+    infos: &[MinerInfo],
+    killed: &mut std::collections::BTreeSet<String>,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<Driven> {
+    let v = &spec.validator;
+    let mut dendrite = Arc::new(Dendrite::new(stack.validator.clone(), "127.0.0.1", v.transport));
+    // Moving-average scores over uids 0..=59 (the burn uid included), as the validator keeps them.
+    let n_uids = (infos.len() + 1).max(BURN_UID as usize + 1);
+    let mut ema = vec![0.0; n_uids];
+    let mut weights = WeightsReport::default();
+    let mut rounds = Vec::new();
+    let mut events = Vec::new();
+    let reputation: std::collections::HashMap<String, RepRecord> = infos
+        .iter()
+        .filter_map(|m| {
+            let g = spec.miners.iter().find(|g| g.group_name() == m.group)?;
+            let r = g.reputation.as_ref()?;
+            Some((m.hotkey.clone(), RepRecord { rep_score: Some(r.score), rep_tier: r.tier.clone() }))
+        })
+        .collect();
+    let hash_key = (derive_seed(spec.seed, &[b"hash-key-0"]), derive_seed(spec.seed, &[b"hash-key-1"]));
+    for r in 1..=spec.rounds {
+        let t0 = Instant::now();
+        for f in spec.faults.iter().filter(|f| f.round == r) {
+            let event = apply_fault(spec, f, stack, services, &mut dendrite, &mut ema, infos, killed).await;
+            progress(&format!("round {r}: fault {:?} on {}: {}", event.kind, event.target, event.outcome));
+            events.push(event);
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(derive_seed(spec.seed, &[b"round", &r.to_le_bytes()]));
+        let metagraph = stack.chain.metagraph().await?;
+        let mut targets = round::targets(&metagraph, stack.validator.ss58());
+        targets.shuffle(&mut rng);
+        targets.truncate(v.sample_size);
+        targets.sort_by_key(|(uid, _)| *uid);
+        let sampled: Vec<u16> = targets.iter().map(|(u, _)| *u).collect();
+        let config = RoundConfig {
+            generation: v.generation,
+            timeout: v.timeout,
+            sample_size: targets.len().max(1),
+            ..RoundConfig::default()
+        };
+        let (request, uav_seed, r1, target_round) = match v.generation {
+            Generation::R1 => {
+                let q = query::r1_query(v.seeds, v.variations, v.timeout, &mut rng);
+                (q.synapse.clone(), Some(q.uav_seed.clone()), Some(q), None)
+            }
+            Generation::R2 => {
+                let (now, schedule) = match &services.drand {
+                    Some(d) => (d.mock.clock().now(), d.mock.schedule()),
+                    None => (
+                        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs(),
+                        miid_protocol::drand::Schedule::default(),
+                    ),
+                };
+                let s = query::r2_query(
+                    query::TINY_PNG_B64,
+                    "a1b2c3d4e5f6_m_doc.png",
+                    stack.validator.ss58(),
+                    now,
+                    schedule,
+                    v.timeout,
+                    &mut rng,
+                );
+                let target = s.image_request.as_ref().map(|i| i.target_drand_round);
+                (s, None, None, target)
+            }
+        };
+        let services_up: BTreeMap<String, bool> = [
+            services.nominatim.as_ref().map(|n| ("nominatim".to_owned(), n.is_up())),
+            services.drand.as_ref().map(|d| ("drand".to_owned(), d.server.is_up())),
+            services.s3.as_ref().map(|s| ("s3".to_owned(), s.is_up())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let results = round::query_miners(&dendrite, targets, &request, &config).await;
+        let max_uid = metagraph.neurons.iter().map(|n| n.uid as usize).max().unwrap_or(0);
+        let mut hotkeys = vec![String::new(); max_uid + 1];
+        for n in &metagraph.neurons {
+            hotkeys[n.uid as usize] = n.hotkey.clone();
+        }
+        let qr = QueryRound { generation: v.generation, uav_seed: uav_seed.clone(), request, results, r1, hotkeys };
+        let seed_names: Vec<String> =
+            qr.request.identity.iter().flatten().filter_map(|row| row.first().cloned()).collect();
+        let mut miners: Vec<MinerRound> = qr.results.iter().map(|m| miner_round(m, infos, uav_seed.as_deref())).collect();
+        let mut report = RoundReport {
+            round: r,
+            generation: v.generation,
+            uav_seed,
+            seed_names,
+            sampled,
+            miners: Vec::new(),
+            scored: false,
+            burn: None,
+            burn_mode: None,
+            final_sum: None,
+            weight_shares: BTreeMap::new(),
+            services_up,
+            target_drand_round: target_round,
+            scores: None,
+            seconds: 0.0,
+        };
+        if let Some(mut round_spec) = qr.round_spec() {
+            round_spec.reputation = reputation.clone();
+            let url = services.nominatim.as_ref().map_or_else(|| "http://127.0.0.1:9".to_owned(), |n| n.base_url());
+            let key = hash_key;
+            let (output, json) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                // Photon is only asked when Nominatim fails; nothing listens on the discard port.
+                let mut http = miid_validator::geocoder::HttpGeocoder::from_urls(&url, "http://127.0.0.1:9", false)?;
+                let scored = score::score(
+                    &round_spec,
+                    Some(&mut http),
+                    miid_scoring::rng::KeyedSeedSource::with_key(key.0, key.1),
+                )?;
+                Ok((scored.output.clone(), score::report_json(&round_spec, &scored)))
+            })
+            .await??;
+            for (i, m) in miners.iter_mut().enumerate() {
+                m.base = output.base_rewards[i];
+                m.penalised = output.penalised_rewards[i];
+                m.kav = output.kav_rewards[i];
+                let pm = &output.per_miner[i];
+                if let Some(c) = &pm.cheat {
+                    m.penalties = c.nonzero_slots().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+                }
+                m.uav_accepted = output.uav_accepted.contains_key(&m.uid);
+                m.notes = json["per_miner"][i]["notes"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+                    .unwrap_or_default();
+            }
+            for (uid, reward) in output.final_uids.iter().zip(&output.final_rewards) {
+                if let Some(m) = miners.iter_mut().find(|m| m.uid == *uid) {
+                    m.final_reward = *reward;
+                }
+            }
+            report.burn = output.final_uids.iter().rposition(|u| *u == BURN_UID).map(|i| output.final_rewards[i]);
+            report.burn_mode = json["burn_mode"].as_str().map(str::to_owned);
+            report.final_sum = Some(output.final_rewards.iter().sum());
+            report.scored = true;
+            update_scores(&mut ema, &output.final_rewards, &output.final_uids, EMA_ALPHA)
+                .map_err(|e| anyhow::anyhow!("moving-average update: {e}"))?;
+            weights = weights_report(&ema);
+            report.scores = Some(json);
+        }
+        report.weight_shares = weights.shares.clone();
+        report.miners = miners;
+        report.seconds = t0.elapsed().as_secs_f64();
+        progress(&progress_line(spec, &report));
+        rounds.push(report);
+        if let Some(d) = &services.drand
+            && spec.beacon.fast_forward
+        {
+            d.advance_rounds(spec.beacon.advance_rounds);
+        }
+    }
+    Ok((rounds, events, weights))
+}
+
+/// Local snapshot runs: `min_allowed_weights` 1 and `max_weight_limit` 1.0 (validator-round.md
+/// 13.2), i.e. plain L1 normalisation of the non-zero scores.
+fn weights_report(ema: &[f64]) -> WeightsReport {
+    let (uids, weights) = scores_to_weights(ema, 1, 1.0);
+    let total: f64 = weights.iter().map(|w| *w as f64).sum();
+    let shares: BTreeMap<u16, f64> =
+        uids.iter().zip(&weights).map(|(u, w)| (*u, if total > 0.0 { *w as f64 / total } else { 0.0 })).collect();
+    let burn_share = shares.get(&BURN_UID).copied().unwrap_or(0.0);
+    let sum = shares.values().sum();
+    WeightsReport { uids, weights, shares, burn_share, sum }
+}
+
+fn miner_round(m: &MinerResult, infos: &[MinerInfo], uav_seed: Option<&str>) -> MinerRound {
+    let label = infos.iter().find(|i| i.uid == m.uid).map_or_else(|| format!("uid {}", m.uid), |i| i.label.clone());
+    let (seeds, rows) = m.variations.as_ref().map_or((0, 0), |v| (v.len(), v.values().map(|e| e.rows().len()).sum()));
+    let uav_sent = matches!((uav_seed, &m.variations), (Some(s), Some(v)) if v.get(s).and_then(|e| e.uav()).is_some());
+    MinerRound {
+        uid: m.uid,
+        label,
+        status: m.status_code,
+        message: m.status_message.clone(),
+        process_time: m.process_time,
+        seeds,
+        rows,
+        uav_sent,
+        uav_accepted: false,
+        base: 0.0,
+        penalised: 0.0,
+        kav: 0.0,
+        final_reward: 0.0,
+        penalties: BTreeMap::new(),
+        notes: Vec::new(),
+    }
+}
+
+fn progress_line(spec: &ScenarioSpec, r: &RoundReport) -> String {
+    let mut statuses: BTreeMap<i64, usize> = BTreeMap::new();
+    for m in &r.miners {
+        *statuses.entry(m.status).or_default() += 1;
+    }
+    let answered = statuses.get(&200).copied().unwrap_or(0);
+    let codes = statuses.iter().map(|(c, n)| format!("{c}×{n}")).collect::<Vec<_>>().join(" ");
+    let mut line = format!(
+        "round {}/{} {:?}: {answered}/{} answered [{codes}]",
+        r.round,
+        spec.rounds,
+        r.generation,
+        r.sampled.len()
+    );
+    if r.scored {
+        let best = r.miners.iter().max_by(|a, b| a.penalised.total_cmp(&b.penalised));
+        let flagged = r.miners.iter().filter(|m| !m.penalties.is_empty()).count();
+        line.push_str(&format!(
+            ", burn {:.3} ({}), {flagged} miner(s) penalised",
+            r.burn.unwrap_or(0.0),
+            r.burn_mode.as_deref().unwrap_or("-")
+        ));
+        if let Some(b) = best {
+            line.push_str(&format!(", best {} {:.3}", b.label, b.penalised));
+        }
+    } else if let Some(t) = r.target_drand_round {
+        line.push_str(&format!(", images target beacon round {t} (not scored: no image pipeline yet)"));
+    }
+    line.push_str(&format!(" ({:.1} s)", r.seconds));
+    line
+}
+
+async fn apply_fault(
+    spec: &ScenarioSpec,
+    f: &FaultSpec,
+    stack: &mut LocalStack,
+    services: &mut Services,
+    dendrite: &mut Arc<Dendrite>,
+    ema: &mut [f64],
+    infos: &[MinerInfo],
+    killed: &mut std::collections::BTreeSet<String>,
+) -> FaultEvent {
+    let target = f.miner.clone().or_else(|| f.service.map(|s| s.as_str().to_owned())).unwrap_or_else(|| "validator".into());
+    let mut outcomes = Vec::new();
+    let uids = f.miner.as_deref().map(|m| spec.select(m).unwrap_or_default()).unwrap_or_default();
+    match f.kind {
+        FaultKind::KillMiner | FaultKind::RestartMiner | FaultKind::Delay | FaultKind::Drop | FaultKind::Heal => {
+            for uid in uids {
+                let Some(m) = stack.miner_mut(uid) else { continue };
+                let task = format!("miner {}", infos[uid as usize - 1].label);
+                match f.kind {
+                    FaultKind::KillMiner => {
+                        killed.insert(task);
+                    }
+                    FaultKind::RestartMiner => {
+                        killed.remove(&task);
+                    }
+                    _ => {}
+                }
+                let o = match f.kind {
+                    FaultKind::KillMiner => {
+                        m.kill().await;
+                        format!("uid {uid} stopped (port {} closed)", m.port)
+                    }
+                    FaultKind::RestartMiner => match m.restart().await {
+                        Ok(()) => format!("uid {uid} serving again on port {}", m.port),
+                        Err(e) => format!("uid {uid} could not rebind port {}: {e}", m.port),
+                    },
+                    FaultKind::Delay => {
+                        let s = f.seconds.unwrap_or(0.0);
+                        m.layer.set_delay(s);
+                        format!("uid {uid} answers {s} s late")
+                    }
+                    FaultKind::Drop => {
+                        m.layer.set_drop(true);
+                        format!("uid {uid} answers are cut on the wire")
+                    }
+                    _ => {
+                        m.layer.heal();
+                        format!("uid {uid} answers normally")
+                    }
+                };
+                outcomes.push(o);
+            }
+        }
+        FaultKind::KillService | FaultKind::RestartService => {
+            let kill = f.kind == FaultKind::KillService;
+            if let Some(s) = f.service {
+                let task = format!("{}-mock", s.as_str());
+                if kill {
+                    killed.insert(task);
+                } else {
+                    killed.remove(&task);
+                }
+            }
+            let o = match f.service {
+                Some(ServiceKind::Nominatim) => match services.nominatim.as_mut() {
+                    Some(n) if kill => {
+                        n.stop().await;
+                        format!("stopped ({} closed)", n.addr)
+                    }
+                    Some(n) => n.restart().await.map_or_else(|e| format!("restart failed: {e}"), |()| format!("serving again on {}", n.addr)),
+                    None => "not running".into(),
+                },
+                Some(ServiceKind::Drand) => match services.drand.as_mut() {
+                    Some(d) if kill => {
+                        d.server.stop().await;
+                        format!("stopped ({} closed)", d.server.addr)
+                    }
+                    Some(d) => d.restart().await.map_or_else(
+                        |e| format!("restart failed: {e}"),
+                        |()| format!("serving chain {} again on {}", &d.mock.chain_hash_hex()[..8], d.server.addr),
+                    ),
+                    None => "not running".into(),
+                },
+                Some(ServiceKind::S3) => match services.s3.as_mut() {
+                    Some(s) if kill => {
+                        s.stop().await;
+                        format!("stopped ({} closed)", s.addr)
+                    }
+                    Some(s) => s.restart().await.map_or_else(|e| format!("restart failed: {e}"), |()| format!("serving again on {}", s.addr)),
+                    None => "not running".into(),
+                },
+                None => "no service named".into(),
+            };
+            outcomes.push(o);
+        }
+        FaultKind::RestartValidator => {
+            // The validator-sim keeps no state on disk yet: a restart is a new process (new
+            // dendrite uuid, new connections) whose moving-average scores start from zero.
+            *dendrite = Arc::new(Dendrite::new(dendrite.hotkey().clone(), "127.0.0.1", spec.validator.transport));
+            ema.iter_mut().for_each(|s| *s = 0.0);
+            outcomes.push("new dendrite; moving-average scores reset (no durable validator state)".into());
+        }
+    }
+    FaultEvent { round: f.round, kind: f.kind, target, outcome: outcomes.join("; ") }
+}

@@ -220,6 +220,41 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
             };
             AssertionResult { description, passed, detail }
         }
+        AssertSpec::Service { service, up, rounds } => {
+            let name = service.as_str();
+            let description = format!(
+                "{name} {} before {}",
+                if *up { "up" } else { "down" },
+                rounds.as_ref().map_or("every round".to_owned(), |r| format!("rounds {r:?}"))
+            );
+            let mut wrong = Vec::new();
+            let mut chains = std::collections::BTreeSet::new();
+            let mut checked = 0;
+            for r in &report.rounds {
+                let Some(p) = r.services.get(name) else { continue };
+                if p.up && *service == crate::spec::ServiceKind::Drand {
+                    chains.insert(p.detail.clone());
+                }
+                if rounds.as_ref().is_none_or(|rs| rs.contains(&r.round)) {
+                    checked += 1;
+                    if p.up != *up {
+                        wrong.push(format!("round {}: {}", r.round, p.detail));
+                    }
+                }
+            }
+            if chains.len() > 1 {
+                wrong.push(format!("the beacon changed across restarts: {chains:?}"));
+            }
+            let passed = wrong.is_empty() && checked > 0;
+            let detail = if checked == 0 {
+                "no probe of this service in these rounds".into()
+            } else if passed {
+                format!("{checked} probe(s) checked")
+            } else {
+                wrong.join("; ")
+            };
+            AssertionResult { description, passed, detail }
+        }
         AssertSpec::NoCrash => {
             let crashed: Vec<String> = report
                 .tasks

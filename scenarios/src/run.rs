@@ -81,13 +81,59 @@ pub struct RoundReport {
     pub final_sum: Option<f64>,
     /// Weight shares (uid → share of the emitted u16 weights) after this round.
     pub weight_shares: BTreeMap<u16, f64>,
-    /// Services up when the round was queried.
-    pub services_up: BTreeMap<String, bool>,
+    /// Each service as a client saw it just before the round was queried.
+    pub services: BTreeMap<String, ServiceProbe>,
     /// R2: the beacon round the request targets.
     pub target_drand_round: Option<u64>,
     /// The scorer's full report of the round (per-miner metrics).
     pub scores: Option<serde_json::Value>,
     pub seconds: f64,
+}
+
+/// One service probed over HTTP, as its clients would reach it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceProbe {
+    pub up: bool,
+    /// What answered: the drand chain hash, the S3 status of a canary PUT, the geocoder's status.
+    pub detail: String,
+}
+
+/// Probes the running services: drand `GET /info` (its chain hash), s3 an anonymous PUT of a
+/// canary object into the public-write bucket, nominatim `GET /search`.
+async fn probe_services(services: &Services, round: u32) -> BTreeMap<String, ServiceProbe> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("a plain HTTP client always builds");
+    let mut out = BTreeMap::new();
+    let outcome = |r: Result<reqwest::Response, reqwest::Error>| match r {
+        Ok(resp) => (resp.status().is_success(), Some(resp), String::new()),
+        Err(e) => (false, None, format!("unreachable: {e}")),
+    };
+    if let Some(d) = &services.drand {
+        let (up, resp, err) = outcome(http.get(format!("{}/info", d.url())).send().await);
+        let detail = match resp {
+            Some(r) => match r.json::<serde_json::Value>().await {
+                Ok(v) => format!("chain {}", v["hash"].as_str().unwrap_or("?")),
+                Err(e) => format!("bad /info: {e}"),
+            },
+            None => err,
+        };
+        out.insert("drand".to_owned(), ServiceProbe { up, detail });
+    }
+    if let Some(s) = &services.s3 {
+        let url = format!("{}/{}/scenario-canary/round-{round}", s.endpoint(), crate::stack::SUBMISSION_BUCKET);
+        let (up, resp, err) = outcome(http.put(url).body(format!("round {round}")).send().await);
+        let detail = resp.map_or(err, |r| format!("canary PUT {}", r.status().as_u16()));
+        out.insert("s3".to_owned(), ServiceProbe { up, detail });
+    }
+    if let Some(n) = &services.nominatim {
+        let url = format!("{}/search?q=Paris%2C%20France&format=json", n.base_url());
+        let (up, resp, err) = outcome(http.get(url).send().await);
+        let detail = resp.map_or(err, |r| format!("search {}", r.status().as_u16()));
+        out.insert("nominatim".to_owned(), ServiceProbe { up, detail });
+    }
+    out
 }
 
 /// A fault as it was applied.
@@ -364,14 +410,7 @@ async fn drive(
                 (s, None, None, target)
             }
         };
-        let services_up: BTreeMap<String, bool> = [
-            services.nominatim.as_ref().map(|n| ("nominatim".to_owned(), n.is_up())),
-            services.drand.as_ref().map(|d| ("drand".to_owned(), d.server.is_up())),
-            services.s3.as_ref().map(|s| ("s3".to_owned(), s.is_up())),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let probes = probe_services(services, r).await;
         let results = round::query_miners(&dendrite, targets, &request, &config).await;
         let max_uid = metagraph.neurons.iter().map(|n| n.uid as usize).max().unwrap_or(0);
         let mut hotkeys = vec![String::new(); max_uid + 1];
@@ -394,7 +433,7 @@ async fn drive(
             burn_mode: None,
             final_sum: None,
             weight_shares: BTreeMap::new(),
-            services_up,
+            services: probes,
             target_drand_round: target_round,
             scores: None,
             seconds: 0.0,
@@ -505,6 +544,10 @@ fn progress_line(spec: &ScenarioSpec, r: &RoundReport) -> String {
         r.generation,
         r.sampled.len()
     );
+    let down: Vec<&str> = r.services.iter().filter(|(_, p)| !p.up).map(|(n, _)| n.as_str()).collect();
+    if !down.is_empty() {
+        line.push_str(&format!(", down: {}", down.join(" ")));
+    }
     if r.scored {
         let best = r.miners.iter().max_by(|a, b| a.penalised.total_cmp(&b.penalised));
         let flagged = r.miners.iter().filter(|m| !m.penalties.is_empty()).count();

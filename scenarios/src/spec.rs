@@ -454,6 +454,15 @@ pub enum AssertSpec {
         #[serde(default = "tolerance")]
         tolerance: f64,
     },
+    /// The service answered its probe (`up = false`: did not) before each round listed (every
+    /// round when `rounds` is absent). The drand probe also checks that the chain hash never
+    /// changes across restarts.
+    Service {
+        service: ServiceKind,
+        up: bool,
+        #[serde(default)]
+        rounds: Option<Vec<u32>>,
+    },
     /// No server task (miner, service) panicked or ended unless a fault stopped it.
     NoCrash,
     /// Every sampled miner has a result each round, and every answer that arrived was scored.
@@ -521,6 +530,15 @@ impl ScenarioSpec {
                 self.miners.iter().map(MinerGroup::group_name).collect::<Vec<_>>().join(", "),
                 labels.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", ")
             )),
+        }
+    }
+
+    /// Does `[services]` start `s`?
+    pub fn service_on(&self, s: ServiceKind) -> bool {
+        match s {
+            ServiceKind::Nominatim => self.services.nominatim,
+            ServiceKind::Drand => self.services.drand,
+            ServiceKind::S3 => self.services.s3,
         }
     }
 
@@ -611,12 +629,7 @@ impl ScenarioSpec {
             }
             match (f.service, service_fault) {
                 (Some(s), true) => {
-                    let on = match s {
-                        ServiceKind::Nominatim => self.services.nominatim,
-                        ServiceKind::Drand => self.services.drand,
-                        ServiceKind::S3 => self.services.s3,
-                    };
-                    if !on {
+                    if !self.service_on(s) {
                         return Err(format!(
                             "fault {:?} at round {} targets service {} which [services] does not start",
                             f.kind,
@@ -656,6 +669,14 @@ impl ScenarioSpec {
                     }
                 }
                 AssertSpec::Status { miners, .. } | AssertSpec::Uav { miners, .. } => check(miners)?,
+                AssertSpec::Service { service, .. } => {
+                    if !self.service_on(*service) {
+                        return Err(format!(
+                            "assertion on service {} which [services] does not start",
+                            service.as_str()
+                        ));
+                    }
+                }
                 AssertSpec::Weights { .. } | AssertSpec::NoCrash | AssertSpec::NothingLost => {}
             }
         }

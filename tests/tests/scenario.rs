@@ -49,3 +49,23 @@ async fn runs_are_reproducible_from_the_seed() {
     let c = run_scenario(&other, &mut |_| {}).await.unwrap();
     assert_ne!(rewards(&a), rewards(&c));
 }
+
+/// Every persona that works today, against honest miners: each cheat is caught (the scenario's
+/// own assertions), and the ones that answer rank below every honest miner.
+#[tokio::test]
+async fn adversarial_scenario_catches_every_cheat() {
+    let spec = load("adversarial").unwrap();
+    let report = run_scenario(&spec, &mut |_| {}).await.unwrap();
+    let failed: Vec<_> = report.assertions.iter().filter(|a| !a.passed).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert!(report.assertions.len() >= 15);
+    let status = |label: &str| report.rounds[0].miners.iter().find(|m| m.label == label).unwrap().status;
+    assert_eq!((status("slow"), status("malformed-json"), status("forged-signature")), (408, 422, 401));
+}
+
+/// The images scenario is shipped as a placeholder and says why it cannot run yet.
+#[test]
+fn images_scenario_names_what_is_missing() {
+    let e = load("images").unwrap_err().to_string();
+    assert!(e.contains("image pipeline"), "{e}");
+}

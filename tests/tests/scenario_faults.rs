@@ -1,0 +1,157 @@
+//! One end-to-end run per fault kind: the fault fires at the round the scenario names, the
+//! validator sees what a real outage looks like, and the stack recovers after the restart.
+
+use miid_scenarios::run::{RoundReport, RunReport};
+use miid_scenarios::{ScenarioSpec, run_scenario};
+
+async fn run(toml: &str) -> RunReport {
+    let spec = ScenarioSpec::parse(toml, "inline.toml", "inline").unwrap();
+    let report = run_scenario(&spec, &mut |line| eprintln!("{line}")).await.unwrap();
+    assert!(report.passed, "{:#?}", report.assertions);
+    report
+}
+
+fn statuses(report: &RunReport, uid: u16) -> Vec<i64> {
+    report.rounds.iter().map(|r| r.miners.iter().find(|m| m.uid == uid).map_or(-1, |m| m.status)).collect()
+}
+
+fn probe(r: &RoundReport, service: &str) -> (bool, String) {
+    let p = &r.services[service];
+    (p.up, p.detail.clone())
+}
+
+const HEAD: &str = "rounds = 3\n[validator]\ntimeout = 2.0\nseeds = 2\nvariations = 4\n[[miners]]\npersona = \"honest\"\ncount = 2\n";
+
+#[tokio::test]
+async fn killed_miner_refuses_connections_then_answers_again_on_the_same_port() {
+    let r = run(&format!(
+        "{HEAD}[[faults]]\nround = 2\nkind = \"kill-miner\"\nminer = \"honest-1\"\n\
+         [[faults]]\nround = 3\nkind = \"restart-miner\"\nminer = \"honest-1\"\n[[assert]]\nkind = \"no-crash\"\n"
+    ))
+    .await;
+    assert_eq!(statuses(&r, 1), vec![200, 503, 200]);
+    assert_eq!(statuses(&r, 2), vec![200, 200, 200]);
+    assert!(r.faults[1].outcome.contains("serving again"), "{:?}", r.faults);
+    // Its answer after the restart is scored like any other.
+    assert!(r.rounds[2].miners[0].base > 0.0);
+}
+
+#[tokio::test]
+async fn miner_killed_for_good_is_reported_as_stopped_by_a_fault_not_a_crash() {
+    let r = run(&format!(
+        "{HEAD}[[faults]]\nround = 2\nkind = \"kill-miner\"\nminer = \"honest-2\"\n[[assert]]\nkind = \"no-crash\"\n"
+    ))
+    .await;
+    assert_eq!(statuses(&r, 2), vec![200, 503, 503]);
+    let task = r.tasks.iter().find(|t| t.name == "miner honest-2").unwrap();
+    assert!(task.stopped_by_fault, "{task:?}");
+}
+
+#[tokio::test]
+async fn delayed_answers_past_the_timeout_are_timeouts_and_heal_restores_them() {
+    let r = run(&format!(
+        "{HEAD}[[faults]]\nround = 2\nkind = \"delay\"\nminer = \"honest-1\"\nseconds = 3.0\n\
+         [[faults]]\nround = 3\nkind = \"heal\"\nminer = \"honest-1\"\n"
+    ))
+    .await;
+    assert_eq!(statuses(&r, 1), vec![200, 408, 200]);
+    let late = &r.rounds[1].miners[0];
+    assert!(late.process_time >= 2.0, "{late:?}");
+    // A timed-out answer is an empty response to the scorer: reward 0.
+    assert_eq!(late.base, 0.0);
+}
+
+#[tokio::test]
+async fn a_delay_within_the_timeout_still_counts() {
+    let r = run(&format!("{HEAD}[[faults]]\nround = 2\nkind = \"delay\"\nminer = \"honest-1\"\nseconds = 0.5\n")).await;
+    assert_eq!(statuses(&r, 1), vec![200, 200, 200]);
+    assert!(r.rounds[1].miners[0].process_time >= 0.5);
+}
+
+#[tokio::test]
+async fn dropped_answers_are_lost_on_the_wire() {
+    let r = run(&format!(
+        "{HEAD}[[faults]]\nround = 2\nkind = \"drop\"\nminer = \"honest-2\"\n\
+         [[faults]]\nround = 3\nkind = \"heal\"\nminer = \"honest-2\"\n"
+    ))
+    .await;
+    assert_eq!(statuses(&r, 2), vec![200, 422, 200]);
+    assert_eq!(r.rounds[1].miners[1].rows, 0);
+}
+
+#[tokio::test]
+async fn geocoder_outage_costs_address_scores_and_recovers() {
+    // Five seeds a round: with seed 54 rounds 1 and 3 each hold seeds the mock's gazetteer knows
+    // (fixed by the seed, so this does not flake).
+    let head = "rounds = 3\nseed = 54\n[validator]\ntimeout = 5.0\n[[miners]]\npersona = \"honest\"\ncount = 2\n";
+    let r = run(&format!(
+        "{head}[[faults]]\nround = 2\nkind = \"kill-service\"\nservice = \"nominatim\"\n\
+         [[faults]]\nround = 3\nkind = \"restart-service\"\nservice = \"nominatim\"\n"
+    ))
+    .await;
+    assert_eq!(r.rounds.iter().map(|x| probe(x, "nominatim").0).collect::<Vec<_>>(), vec![true, false, true]);
+    let geocoded = |round: usize| -> usize {
+        r.rounds[round].scores.as_ref().unwrap()["per_miner"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["address_api_result"] == "SUCCESS")
+            .count()
+    };
+    assert!(geocoded(0) > 0);
+    assert_eq!(geocoded(1), 0, "nothing geocodes while nominatim-mock is down");
+    assert!(geocoded(2) > 0, "geocoding works again after the restart");
+}
+
+#[tokio::test]
+async fn drand_outage_then_the_same_beacon_again() {
+    let r = run(&format!(
+        "{HEAD}[services]\ndrand = true\n[[faults]]\nround = 2\nkind = \"kill-service\"\nservice = \"drand\"\n\
+         [[faults]]\nround = 3\nkind = \"restart-service\"\nservice = \"drand\"\n"
+    ))
+    .await;
+    let (up1, chain1) = probe(&r.rounds[0], "drand");
+    let (up2, _) = probe(&r.rounds[1], "drand");
+    let (up3, chain3) = probe(&r.rounds[2], "drand");
+    assert!(up1 && !up2 && up3);
+    assert!(chain1.starts_with("chain ") && chain1.len() > 20, "{chain1}");
+    assert_eq!(chain1, chain3, "a restarted beacon keeps its key and chain");
+}
+
+#[tokio::test]
+async fn s3_outage_refuses_writes_then_accepts_them_again() {
+    let r = run(&format!(
+        "{HEAD}[services]\ns3 = true\n[[faults]]\nround = 2\nkind = \"kill-service\"\nservice = \"s3\"\n\
+         [[faults]]\nround = 3\nkind = \"restart-service\"\nservice = \"s3\"\n\
+         [[assert]]\nkind = \"service\"\nservice = \"s3\"\nup = false\nrounds = [2]\n"
+    ))
+    .await;
+    assert_eq!(probe(&r.rounds[0], "s3"), (true, "canary PUT 200".to_owned()));
+    assert!(!probe(&r.rounds[1], "s3").0);
+    assert_eq!(probe(&r.rounds[2], "s3"), (true, "canary PUT 200".to_owned()));
+}
+
+#[tokio::test]
+async fn restarted_validator_starts_its_moving_average_from_zero() {
+    let plain = "rounds = 2\n[validator]\ntimeout = 5.0\nseeds = 2\nvariations = 4\n[[miners]]\npersona = \"honest\"\ncount = 3\n";
+    let with_restart = format!("{plain}[[faults]]\nround = 2\nkind = \"restart-validator\"\n");
+    let kept = run(plain).await;
+    let reset = run(&with_restart).await;
+    // Same seed, same answers and rewards in both runs.
+    let rewards = |r: &RunReport| r.rounds[1].miners.iter().map(|m| m.final_reward).collect::<Vec<_>>();
+    assert_eq!(rewards(&kept), rewards(&reset));
+    // After the restart the weights are round 2's rewards alone (EMA from zero, normalised).
+    let last = &reset.rounds[1];
+    for m in &last.miners {
+        let share = last.weight_shares.get(&m.uid).copied().unwrap_or(0.0);
+        assert!((share - m.final_reward).abs() < 1e-3, "uid {}: share {share} reward {}", m.uid, m.final_reward);
+    }
+    // Without it, round 1 still weighs in whenever the two rounds paid differently.
+    let r1: Vec<f64> = kept.rounds[0].miners.iter().map(|m| m.final_reward).collect();
+    if r1 != rewards(&kept) {
+        let differs = kept.rounds[1].miners.iter().any(|m| {
+            (kept.rounds[1].weight_shares.get(&m.uid).copied().unwrap_or(0.0) - m.final_reward).abs() > 1e-3
+        });
+        assert!(differs, "a validator that keeps its scores mixes the rounds");
+    }
+}

@@ -2,9 +2,13 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# The main job: a local testnet (two miners, one validator-sim) on loopback, one R1 round, its table.
-run scenario="smoke":
+# The main job: a local testnet (miners, mocks, one validator-sim) on loopback, its rounds, its table.
+run scenario="default":
     cargo run -p miid-scenarios -- run {{scenario}}
+
+# A scenario by name (smoke, adversarial, faults, soak, default; `scenarios list`) or TOML file; reports in target/scenarios/NAME/.
+scenario name *args:
+    cargo run -p miid-scenarios -- run {{name}} {{args}}
 
 # The whole test suite (what CI runs).
 test:

@@ -44,7 +44,13 @@ fn total(report: &RunReport, uid: u16, metric: Metric) -> f64 {
     if metric == Metric::Weight {
         return report.weights.shares.get(&uid).copied().unwrap_or(0.0);
     }
-    report.rounds.iter().filter(|r| r.scored).flat_map(|r| r.miners.iter().filter(|m| m.uid == uid)).map(|m| metric_of(m, metric)).sum()
+    report
+        .rounds
+        .iter()
+        .filter(|r| r.scored)
+        .flat_map(|r| r.miners.iter().filter(|m| m.uid == uid))
+        .map(|m| metric_of(m, metric))
+        .sum()
 }
 
 /// Evaluates every assertion of `spec` against `report`.
@@ -60,7 +66,8 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
     let scored = report.rounds.iter().filter(|r| r.scored).count();
     match a {
         AssertSpec::RankAbove { higher, lower, metric, margin } => {
-            let description = format!("every {higher} above every {lower} on {} (margin {margin})", metric_name(*metric));
+            let description =
+                format!("every {higher} above every {lower} on {} (margin {margin})", metric_name(*metric));
             if scored == 0 && *metric != Metric::Weight {
                 return AssertionResult { description, passed: false, detail: "no scored round".into() };
             }
@@ -174,7 +181,10 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
                 for m in r.miners.iter().filter(|m| uids.contains(&m.uid) && m.status == 200) {
                     checked += 1;
                     if m.uav_accepted != *accepted {
-                        wrong.push(format!("{} round {} (UAV sent for the named seed: {})", m.label, r.round, m.uav_sent));
+                        wrong.push(format!(
+                            "{} round {} (UAV sent for the named seed: {})",
+                            m.label, r.round, m.uav_sent
+                        ));
                     }
                 }
             }
@@ -190,7 +200,9 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
         }
         AssertSpec::Weights { burn_share, tolerance } => {
             let description = match burn_share {
-                Some(b) => format!("rewards and weights sum to 1; burn uid {BURN_UID} holds {b} (±{tolerance}) of the weight"),
+                Some(b) => {
+                    format!("rewards and weights sum to 1; burn uid {BURN_UID} holds {b} (±{tolerance}) of the weight")
+                }
                 None => "rewards and weights sum to 1".to_owned(),
             };
             let mut problems = Vec::new();
@@ -294,7 +306,10 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
                     for (i, m) in r.miners.iter().enumerate() {
                         let empty = scores["per_miner"][i]["empty"].as_bool().unwrap_or(true);
                         if m.status == 200 && m.rows > 0 && empty {
-                            problems.push(format!("round {}: {}'s answer arrived but was scored as empty", r.round, m.label));
+                            problems.push(format!(
+                                "round {}: {}'s answer arrived but was scored as empty",
+                                r.round, m.label
+                            ));
                         }
                     }
                 } else if r.scored {

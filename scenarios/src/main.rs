@@ -5,7 +5,11 @@ use clap::{Parser, Subcommand};
 use miid_scenarios::{load, report_dir, run_scenario, spec, terminal_table, write_reports};
 
 #[derive(Debug, Parser)]
-#[command(name = "scenarios", version, about = "Run local MIID testnets: miners, mocks and a validator-sim on loopback")]
+#[command(
+    name = "scenarios",
+    version,
+    about = "Run local MIID testnets: miners, mocks and a validator-sim on loopback"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -324,16 +324,7 @@ mod tests {
     }
 
     fn persona(kind: PersonaKind, uid: u16, group: usize) -> PersonaConfig {
-        PersonaConfig {
-            kind,
-            uid,
-            seed: 7,
-            group,
-            variations: None,
-            copy_uid: None,
-            ratio: 1.0,
-            extra_delay: 0.0,
-        }
+        PersonaConfig { kind, uid, seed: 7, group, variations: None, copy_uid: None, ratio: 1.0, extra_delay: 0.0 }
     }
 
     async fn answer(f: &PersonaForward) -> Variations {

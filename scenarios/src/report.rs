@@ -100,7 +100,10 @@ pub fn terminal_table(report: &RunReport) -> String {
         );
     }
     let _ = writeln!(s, "burn uid {BURN_UID}: weight share {:.4}", report.weights.burn_share);
-    let _ = writeln!(s, "Σreward = reward after cheat penalties, summed over scored rounds; weight = share of the emitted weights after the last round");
+    let _ = writeln!(
+        s,
+        "Σreward = reward after cheat penalties, summed over scored rounds; weight = share of the emitted weights after the last round"
+    );
     for f in &report.faults {
         let _ = writeln!(s, "fault round {}: {:?} {} → {}", f.round, f.kind, f.target, f.outcome);
     }
@@ -134,9 +137,8 @@ pub fn esc(s: &str) -> String {
     o
 }
 
-const PALETTE: &[&str] = &[
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-];
+const PALETTE: &[&str] =
+    &["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 fn color(i: usize) -> &'static str {
     PALETTE[i % PALETTE.len()]
@@ -183,7 +185,12 @@ fn chart_scores(report: &RunReport) -> String {
         let pts: Vec<(f64, f64)> = scored
             .iter()
             .enumerate()
-            .filter_map(|(i, r)| r.miners.iter().find(|x| x.uid == m.uid).map(|x| (x_of(i), top + ph * (1.0 - x.penalised.clamp(0.0, 1.0)))))
+            .filter_map(|(i, r)| {
+                r.miners
+                    .iter()
+                    .find(|x| x.uid == m.uid)
+                    .map(|x| (x_of(i), top + ph * (1.0 - x.penalised.clamp(0.0, 1.0))))
+            })
             .collect();
         let c = color(k);
         if pts.len() > 1 {
@@ -191,7 +198,11 @@ fn chart_scores(report: &RunReport) -> String {
             let _ = write!(s, r#"<polyline fill="none" stroke="{c}" stroke-width="2" points="{path}"/>"#);
         }
         for (x, y) in &pts {
-            let _ = write!(s, r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{c}"><title>{}</title></circle>"#, esc(&m.label));
+            let _ = write!(
+                s,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{c}"><title>{}</title></circle>"#,
+                esc(&m.label)
+            );
         }
         let ly = top + 14.0 * k as f64;
         let _ = write!(
@@ -210,8 +221,11 @@ fn chart_scores(report: &RunReport) -> String {
 
 /// Bar chart: each uid's share of the emitted weights after the last round (burn uid included).
 fn chart_shares(report: &RunReport) -> String {
-    let mut bars: Vec<(String, f64)> =
-        report.miners.iter().map(|m| (m.label.clone(), report.weights.shares.get(&m.uid).copied().unwrap_or(0.0))).collect();
+    let mut bars: Vec<(String, f64)> = report
+        .miners
+        .iter()
+        .map(|m| (m.label.clone(), report.weights.shares.get(&m.uid).copied().unwrap_or(0.0)))
+        .collect();
     bars.push((format!("burn (uid {BURN_UID})"), report.weights.burn_share));
     let (left, top, bar_h, gap, w) = (170.0, 10.0, 16.0, 6.0, 720.0);
     let h = top * 2.0 + bars.len() as f64 * (bar_h + gap) + 20.0;
@@ -258,7 +272,13 @@ fn chart_penalties(report: &RunReport) -> String {
     }
     for (i, r) in rows.iter().enumerate() {
         let y = top + i as f64 * (bar_h + gap);
-        let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text>"#, left - 6.0, y + 12.0, esc(&r.label));
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            y + 12.0,
+            esc(&r.label)
+        );
         let mut x = left;
         let mut total = 0.0;
         for (k, slot) in PENALTY_SLOTS.iter().enumerate() {
@@ -275,7 +295,8 @@ fn chart_penalties(report: &RunReport) -> String {
             );
             x += width;
         }
-        let _ = write!(s, r#"<text x="{:.1}" y="{:.1}" font-size="11">{:.2}</text>"#, x + 6.0, y + 12.0, total.min(1.0));
+        let _ =
+            write!(s, r#"<text x="{:.1}" y="{:.1}" font-size="11">{:.2}</text>"#, x + 6.0, y + 12.0, total.min(1.0));
     }
     s.push_str("</svg>");
     s
@@ -346,7 +367,9 @@ th {{ background: #f3f3f3; }}
     s.push_str("<h2>Penalties per miner</h2><p>The cheat detector's slots, largest value over the rounds.</p>");
     s.push_str(&chart_penalties(report));
     if !report.faults.is_empty() {
-        s.push_str("<h2>Faults</h2><table id=\"faults\"><tr><th>round</th><th>fault</th><th>target</th><th>outcome</th></tr>");
+        s.push_str(
+            "<h2>Faults</h2><table id=\"faults\"><tr><th>round</th><th>fault</th><th>target</th><th>outcome</th></tr>",
+        );
         for f in &report.faults {
             let _ = write!(
                 s,
@@ -371,7 +394,13 @@ th {{ background: #f3f3f3; }}
                 esc(&m.message),
                 m.process_time,
                 m.rows,
-                if m.uav_accepted { "accepted" } else if m.uav_sent { "sent" } else { "-" },
+                if m.uav_accepted {
+                    "accepted"
+                } else if m.uav_sent {
+                    "sent"
+                } else {
+                    "-"
+                },
                 m.base,
                 m.penalised,
                 m.final_reward,

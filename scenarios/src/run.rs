@@ -22,9 +22,7 @@ use miid_validator::{Dendrite, MinerResult, QueryRound, RoundConfig, query, roun
 use crate::assertions::{AssertionResult, evaluate};
 use crate::persona::{Board, PersonaConfig, PersonaForward, WireLayer, derive_seed};
 use crate::spec::{FaultKind, FaultSpec, PersonaKind, ScenarioSpec, ServiceKind};
-use crate::stack::{
-    DrandService, LocalStack, MinerSetup, NominatimService, S3Service, Services, StackConfig, TaskEnd,
-};
+use crate::stack::{DrandService, LocalStack, MinerSetup, NominatimService, S3Service, Services, StackConfig, TaskEnd};
 
 /// One miner of the run.
 #[derive(Debug, Clone, Serialize)]
@@ -235,11 +233,7 @@ fn setups(spec: &ScenarioSpec) -> Result<(Vec<MinerSetup>, Vec<MinerInfo>), anyh
             hotkey: Hotkey::from_uri(&format!("//Miner{uid}"))?.ss58().to_owned(),
             serving_hotkey: serving_key.as_ref().map(|k| k.ss58().to_owned()),
         });
-        setups.push(MinerSetup {
-            forward: Arc::new(PersonaForward::new(config, board.clone())),
-            layer,
-            serving_key,
-        });
+        setups.push(MinerSetup { forward: Arc::new(PersonaForward::new(config, board.clone())), layer, serving_key });
     }
     Ok((setups, infos))
 }
@@ -337,6 +331,14 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
     Ok(report)
 }
 
+/// What the validator keeps between rounds (in memory only: the validator-sim has no durable
+/// state yet).
+struct ValidatorState {
+    dendrite: Arc<Dendrite>,
+    /// Moving-average scores over uids 0..=59.
+    ema: Vec<f64>,
+}
+
 type Driven = (Vec<RoundReport>, Vec<FaultEvent>, WeightsReport);
 
 async fn drive(
@@ -348,10 +350,10 @@ async fn drive(
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<Driven> {
     let v = &spec.validator;
-    let mut dendrite = Arc::new(Dendrite::new(stack.validator.clone(), "127.0.0.1", v.transport));
+    let dendrite = Arc::new(Dendrite::new(stack.validator.clone(), "127.0.0.1", v.transport));
     // Moving-average scores over uids 0..=59 (the burn uid included), as the validator keeps them.
     let n_uids = (infos.len() + 1).max(BURN_UID as usize + 1);
-    let mut ema = vec![0.0; n_uids];
+    let mut validator = ValidatorState { dendrite, ema: vec![0.0; n_uids] };
     let mut weights = WeightsReport::default();
     let mut rounds = Vec::new();
     let mut events = Vec::new();
@@ -367,7 +369,7 @@ async fn drive(
     for r in 1..=spec.rounds {
         let t0 = Instant::now();
         for f in spec.faults.iter().filter(|f| f.round == r) {
-            let event = apply_fault(spec, f, stack, services, &mut dendrite, &mut ema, infos, killed).await;
+            let event = apply_fault(spec, f, stack, services, &mut validator, infos, killed).await;
             progress(&format!("round {r}: fault {:?} on {}: {}", event.kind, event.target, event.outcome));
             events.push(event);
         }
@@ -411,7 +413,7 @@ async fn drive(
             }
         };
         let probes = probe_services(services, r).await;
-        let results = round::query_miners(&dendrite, targets, &request, &config).await;
+        let results = round::query_miners(&validator.dendrite, targets, &request, &config).await;
         let max_uid = metagraph.neurons.iter().map(|n| n.uid as usize).max().unwrap_or(0);
         let mut hotkeys = vec![String::new(); max_uid + 1];
         for n in &metagraph.neurons {
@@ -420,7 +422,8 @@ async fn drive(
         let qr = QueryRound { generation: v.generation, uav_seed: uav_seed.clone(), request, results, r1, hotkeys };
         let seed_names: Vec<String> =
             qr.request.identity.iter().flatten().filter_map(|row| row.first().cloned()).collect();
-        let mut miners: Vec<MinerRound> = qr.results.iter().map(|m| miner_round(m, infos, uav_seed.as_deref())).collect();
+        let mut miners: Vec<MinerRound> =
+            qr.results.iter().map(|m| miner_round(m, infos, uav_seed.as_deref())).collect();
         let mut report = RoundReport {
             round: r,
             generation: v.generation,
@@ -476,9 +479,9 @@ async fn drive(
             report.burn_mode = json["burn_mode"].as_str().map(str::to_owned);
             report.final_sum = Some(output.final_rewards.iter().sum());
             report.scored = true;
-            update_scores(&mut ema, &output.final_rewards, &output.final_uids, EMA_ALPHA)
+            update_scores(&mut validator.ema, &output.final_rewards, &output.final_uids, EMA_ALPHA)
                 .map_err(|e| anyhow::anyhow!("moving-average update: {e}"))?;
-            weights = weights_report(&ema);
+            weights = weights_report(&validator.ema);
             report.scores = Some(json);
         }
         report.weight_shares = weights.shares.clone();
@@ -571,12 +574,12 @@ async fn apply_fault(
     f: &FaultSpec,
     stack: &mut LocalStack,
     services: &mut Services,
-    dendrite: &mut Arc<Dendrite>,
-    ema: &mut [f64],
+    validator: &mut ValidatorState,
     infos: &[MinerInfo],
     killed: &mut std::collections::BTreeSet<String>,
 ) -> FaultEvent {
-    let target = f.miner.clone().or_else(|| f.service.map(|s| s.as_str().to_owned())).unwrap_or_else(|| "validator".into());
+    let target =
+        f.miner.clone().or_else(|| f.service.map(|s| s.as_str().to_owned())).unwrap_or_else(|| "validator".into());
     let mut outcomes = Vec::new();
     let uids = f.miner.as_deref().map(|m| spec.select(m).unwrap_or_default()).unwrap_or_default();
     match f.kind {
@@ -635,7 +638,10 @@ async fn apply_fault(
                         n.stop().await;
                         format!("stopped ({} closed)", n.addr)
                     }
-                    Some(n) => n.restart().await.map_or_else(|e| format!("restart failed: {e}"), |()| format!("serving again on {}", n.addr)),
+                    Some(n) => n
+                        .restart()
+                        .await
+                        .map_or_else(|e| format!("restart failed: {e}"), |()| format!("serving again on {}", n.addr)),
                     None => "not running".into(),
                 },
                 Some(ServiceKind::Drand) => match services.drand.as_mut() {
@@ -654,7 +660,10 @@ async fn apply_fault(
                         s.stop().await;
                         format!("stopped ({} closed)", s.addr)
                     }
-                    Some(s) => s.restart().await.map_or_else(|e| format!("restart failed: {e}"), |()| format!("serving again on {}", s.addr)),
+                    Some(s) => s
+                        .restart()
+                        .await
+                        .map_or_else(|e| format!("restart failed: {e}"), |()| format!("serving again on {}", s.addr)),
                     None => "not running".into(),
                 },
                 None => "no service named".into(),
@@ -664,8 +673,9 @@ async fn apply_fault(
         FaultKind::RestartValidator => {
             // The validator-sim keeps no state on disk yet: a restart is a new process (new
             // dendrite uuid, new connections) whose moving-average scores start from zero.
-            *dendrite = Arc::new(Dendrite::new(dendrite.hotkey().clone(), "127.0.0.1", spec.validator.transport));
-            ema.iter_mut().for_each(|s| *s = 0.0);
+            let hotkey = validator.dendrite.hotkey().clone();
+            validator.dendrite = Arc::new(Dendrite::new(hotkey, "127.0.0.1", spec.validator.transport));
+            validator.ema.iter_mut().for_each(|s| *s = 0.0);
             outcomes.push("new dendrite; moving-average scores reset (no durable validator state)".into());
         }
     }

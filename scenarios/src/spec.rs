@@ -479,8 +479,8 @@ fn tolerance() -> f64 {
 impl ScenarioSpec {
     /// Parses `text`; `origin` names it in errors, `stem` is the default name.
     pub fn parse(text: &str, origin: &str, stem: &str) -> Result<Self, SpecError> {
-        let mut spec: ScenarioSpec = toml::from_str(text)
-            .map_err(|e| SpecError::Toml { origin: origin.to_owned(), message: e.to_string() })?;
+        let mut spec: ScenarioSpec =
+            toml::from_str(text).map_err(|e| SpecError::Toml { origin: origin.to_owned(), message: e.to_string() })?;
         if spec.name.is_empty() {
             spec.name = stem.to_owned();
         }
@@ -490,8 +490,7 @@ impl ScenarioSpec {
 
     /// Reads a scenario file.
     pub fn from_file(path: &Path) -> Result<Self, SpecError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read { path: path.to_owned(), source })?;
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
         Self::parse(&text, &path.display().to_string(), stem)
     }
@@ -552,10 +551,15 @@ impl ScenarioSpec {
         }
         let total: usize = self.miners.iter().map(|g| g.count).sum();
         if total == 0 || total > 58 {
-            return Err(format!("between 1 and 58 miners are supported (uids 1..=58; 59 is the burn uid), got {total}"));
+            return Err(format!(
+                "between 1 and 58 miners are supported (uids 1..=58; 59 is the burn uid), got {total}"
+            ));
         }
         if !(self.validator.timeout > 0.0 && self.validator.timeout.is_finite()) {
-            return Err(format!("validator.timeout must be a positive number of seconds, got {}", self.validator.timeout));
+            return Err(format!(
+                "validator.timeout must be a positive number of seconds, got {}",
+                self.validator.timeout
+            ));
         }
         if self.validator.sample_size == 0 || self.validator.seeds == 0 || self.validator.variations == 0 {
             return Err("validator.sample_size, seeds and variations must be at least 1".into());
@@ -776,9 +780,11 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("rounds are 1..=2"), "{e}");
-        let e = parse("[[miners]]\npersona = \"honest\"\n[[faults]]\nround = 1\nkind = \"kill-service\"\nservice = \"s3\"\n")
-            .unwrap_err()
-            .to_string();
+        let e = parse(
+            "[[miners]]\npersona = \"honest\"\n[[faults]]\nround = 1\nkind = \"kill-service\"\nservice = \"s3\"\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("[services] does not start"), "{e}");
         let e = parse("[[miners]]\npersona = \"honest\"\n[[assert]]\nkind = \"penalty\"\nminers = \"honest\"\npenalty = \"greed\"\n")
             .unwrap_err()

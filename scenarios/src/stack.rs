@@ -325,16 +325,15 @@ pub struct DrandService {
 impl DrandService {
     pub async fn start(period: u64, fast_forward: bool) -> anyhow::Result<Self> {
         let (clock, manual) = if fast_forward {
-            let (c, m) = drand_mock::Clock::manual(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs());
+            let (c, m) = drand_mock::Clock::manual(
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs(),
+            );
             (c, Some(m))
         } else {
             (drand_mock::Clock::System, None)
         };
-        let mock = Arc::new(drand_mock::DrandMock::new(drand_mock::MockConfig {
-            period,
-            clock,
-            ..Default::default()
-        })?);
+        let mock =
+            Arc::new(drand_mock::DrandMock::new(drand_mock::MockConfig { period, clock, ..Default::default() })?);
         let listener = bind_loopback(0).await?;
         let server = Server::spawn_router(listener, mock.router())?;
         Ok(DrandService { mock, manual, server })

@@ -35,7 +35,9 @@ async fn smoke_round_is_answered_and_scored() {
 #[tokio::test]
 async fn runs_are_reproducible_from_the_seed() {
     let spec = load("smoke").unwrap();
-    let rewards = |r: &miid_scenarios::RunReport| -> Vec<(Vec<String>, Vec<(u16, f64, f64)>)> {
+    /// Per round: the seed names asked, and each miner's (uid, base, final) reward.
+    type Rewards = Vec<(Vec<String>, Vec<(u16, f64, f64)>)>;
+    let rewards = |r: &miid_scenarios::RunReport| -> Rewards {
         r.rounds
             .iter()
             .map(|x| (x.seed_names.clone(), x.miners.iter().map(|m| (m.uid, m.base, m.final_reward)).collect()))

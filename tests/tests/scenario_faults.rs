@@ -20,7 +20,8 @@ fn probe(r: &RoundReport, service: &str) -> (bool, String) {
     (p.up, p.detail.clone())
 }
 
-const HEAD: &str = "rounds = 3\n[validator]\ntimeout = 2.0\nseeds = 2\nvariations = 4\n[[miners]]\npersona = \"honest\"\ncount = 2\n";
+const HEAD: &str =
+    "rounds = 3\n[validator]\ntimeout = 2.0\nseeds = 2\nvariations = 4\n[[miners]]\npersona = \"honest\"\ncount = 2\n";
 
 #[tokio::test]
 async fn killed_miner_refuses_connections_then_answers_again_on_the_same_port() {
@@ -149,9 +150,10 @@ async fn restarted_validator_starts_its_moving_average_from_zero() {
     // Without it, round 1 still weighs in whenever the two rounds paid differently.
     let r1: Vec<f64> = kept.rounds[0].miners.iter().map(|m| m.final_reward).collect();
     if r1 != rewards(&kept) {
-        let differs = kept.rounds[1].miners.iter().any(|m| {
-            (kept.rounds[1].weight_shares.get(&m.uid).copied().unwrap_or(0.0) - m.final_reward).abs() > 1e-3
-        });
+        let differs = kept.rounds[1]
+            .miners
+            .iter()
+            .any(|m| (kept.rounds[1].weight_shares.get(&m.uid).copied().unwrap_or(0.0) - m.final_reward).abs() > 1e-3);
         assert!(differs, "a validator that keeps its scores mixes the rounds");
     }
 }

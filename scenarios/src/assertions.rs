@@ -232,6 +232,48 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
             };
             AssertionResult { description, passed, detail }
         }
+        AssertSpec::Images { miners, valid, reason } => {
+            let description = match (valid, reason) {
+                (true, _) => format!("every image of {miners} passes post-validation"),
+                (false, Some(r)) => format!("{miners} has images rejected for {r}"),
+                (false, None) => format!("{miners} has images rejected"),
+            };
+            let uids = sel(spec, miners);
+            let mut wrong = Vec::new();
+            let mut checked = 0;
+            for r in report.rounds.iter().filter(|r| r.target_drand_round.is_some()) {
+                for m in r.miners.iter().filter(|m| uids.contains(&m.uid)) {
+                    checked += 1;
+                    let Some(i) = &m.images else {
+                        wrong.push(format!("{} round {}: no image verdict", m.label, r.round));
+                        continue;
+                    };
+                    let ok = if *valid {
+                        i.submitted > 0 && i.ok == i.submitted && i.failures.is_empty()
+                    } else {
+                        match reason {
+                            Some(reason) => i.failures.contains_key(reason),
+                            None => !i.failures.is_empty(),
+                        }
+                    };
+                    if !ok {
+                        wrong.push(format!(
+                            "{} round {}: {}/{} ok, failures {:?}",
+                            m.label, r.round, i.ok, i.submitted, i.failures
+                        ));
+                    }
+                }
+            }
+            let passed = wrong.is_empty() && checked > 0;
+            let detail = if checked == 0 {
+                "no R2 round with these miners".into()
+            } else if passed {
+                format!("{checked} miner-round(s) checked")
+            } else {
+                wrong.join("; ")
+            };
+            AssertionResult { description, passed, detail }
+        }
         AssertSpec::Service { service, up, rounds } => {
             let name = service.as_str();
             let description = format!(
@@ -315,10 +357,23 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
                 } else if r.scored {
                     problems.push(format!("round {}: scored without a score report", r.round));
                 }
+                for m in &r.miners {
+                    if let Some(i) = &m.images
+                        && i.reported != i.submitted
+                    {
+                        problems.push(format!(
+                            "round {}: {} reported {} image object(s), {} post-validated",
+                            r.round, m.label, i.reported, i.submitted
+                        ));
+                    }
+                }
             }
             let passed = problems.is_empty();
             let detail = if passed {
-                format!("{} round(s): every sampled miner has a result, every answer was scored", report.rounds.len())
+                format!(
+                    "{} round(s): every sampled miner has a result, every answer was scored, every reported image checked",
+                    report.rounds.len()
+                )
             } else {
                 problems.join("; ")
             };

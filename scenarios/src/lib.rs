@@ -12,6 +12,7 @@
 //! `scenarios/scenarios/*.toml` and are embedded in the binary ([`spec::BUILTIN`]).
 
 pub mod assertions;
+pub mod images;
 pub mod persona;
 pub mod report;
 pub mod run;

@@ -14,9 +14,11 @@
 //! The forged-signature persona is the third kind: its axon holds a key other than the one the
 //! metagraph registers for its uid (see [`crate::stack`]).
 //!
-//! Image personas (duplicate of the seed image, wrong drand round, S3 unreachable then back) and
-//! the LLM-backed honest persona are declared in [`PersonaKind`] but refuse to load until the
-//! miner has an image pipeline / LLM backends; [`ImageBehaviour`] is the hook they plug into.
+//! Image personas (duplicate of the seed image, wrong drand round, S3 unreachable then back) plug
+//! in through [`ImageBehaviour`]; today's implementation ([`crate::images`]) submits stand-in
+//! images through the miner's real uploader until the miner has its own image pipeline. The
+//! LLM-backed honest persona is declared in [`PersonaKind`] but refuses to load until the miner
+//! has LLM backends.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -94,9 +96,9 @@ impl Board {
     }
 }
 
-/// The image side of a persona (R2): what it submits for an image request. The miner crate has
-/// no image pipeline yet, so every persona answers R2 with no submissions; the image personas
-/// implement this once the pipeline lands.
+/// The image side of a persona (R2): what it submits for an image request. Without one a persona
+/// answers R2 with no submissions. [`crate::images::SubmittedImages`] is today's implementation;
+/// the miner's image pipeline plugs in here when it lands.
 #[async_trait::async_trait]
 pub trait ImageBehaviour: Send + Sync {
     async fn submissions(&self, request: &ImageRequest, deadline: Instant) -> Vec<S3Submission>;

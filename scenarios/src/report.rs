@@ -37,6 +37,8 @@ struct Row {
     final_reward: f64,
     share: f64,
     penalties: BTreeMap<String, f64>,
+    /// R2 image objects passing post-validation / checked, over the run (None without images).
+    images: Option<(usize, usize)>,
 }
 
 fn rows(report: &RunReport) -> Vec<Row> {
@@ -47,12 +49,18 @@ fn rows(report: &RunReport) -> Vec<Row> {
             let mut penalties: BTreeMap<String, f64> = BTreeMap::new();
             let mut statuses = Vec::new();
             let (mut penalised, mut final_reward) = (0.0, 0.0);
+            let mut images: Option<(usize, usize)> = None;
             for r in &report.rounds {
                 match r.miners.iter().find(|x| x.uid == m.uid) {
                     Some(x) => {
                         statuses.push(x.status.to_string());
                         penalised += x.penalised;
                         final_reward += x.final_reward;
+                        if let Some(i) = &x.images {
+                            let e = images.get_or_insert((0, 0));
+                            e.0 += i.ok;
+                            e.1 += i.submitted;
+                        }
                         for (k, v) in &x.penalties {
                             let e = penalties.entry(k.clone()).or_default();
                             *e = e.max(*v);
@@ -70,6 +78,7 @@ fn rows(report: &RunReport) -> Vec<Row> {
                 final_reward,
                 share: report.weights.shares.get(&m.uid).copied().unwrap_or(0.0),
                 penalties,
+                images,
             }
         })
         .collect()
@@ -84,11 +93,14 @@ pub fn terminal_table(report: &RunReport) -> String {
         "uid", "miner", "persona", "statuses", "Σreward", "Σfinal", "weight"
     );
     for r in rows(report) {
-        let pens = if r.penalties.is_empty() {
+        let mut pens = if r.penalties.is_empty() {
             "-".to_owned()
         } else {
             r.penalties.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
         };
+        if let Some((ok, n)) = r.images {
+            pens.push_str(&format!("; images {ok}/{n} pass post-validation"));
+        }
         let mut statuses = r.statuses.clone();
         if statuses.chars().count() > 20 {
             statuses = statuses.chars().take(19).collect::<String>() + "…";
@@ -345,7 +357,10 @@ th {{ background: #f3f3f3; }}
     s.push_str("</table>");
     s.push_str("<h2>Miners</h2><table id=\"miners\"><tr><th>uid</th><th>miner</th><th>persona</th><th>statuses per round</th><th>Σ reward after penalties</th><th>Σ final reward</th><th>weight share</th><th>penalties (max)</th></tr>");
     for r in rows(report) {
-        let pens = r.penalties.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ");
+        let mut pens = r.penalties.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ");
+        if let Some((ok, n)) = r.images {
+            pens.push_str(&format!("{}images {ok}/{n} pass post-validation", if pens.is_empty() { "" } else { "; " }));
+        }
         let _ = write!(
             s,
             "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.4}</td><td class=\"num\">{:.4}</td><td class=\"num\">{:.4}</td><td>{}</td></tr>",

@@ -22,7 +22,12 @@ use miid_validator::{Dendrite, MinerResult, QueryRound, RoundConfig, query, roun
 use crate::assertions::{AssertionResult, evaluate};
 use crate::persona::{Board, PersonaConfig, PersonaForward, WireLayer, derive_seed};
 use crate::spec::{FaultKind, FaultSpec, PersonaKind, ScenarioSpec, ServiceKind};
-use crate::stack::{DrandService, LocalStack, MinerSetup, NominatimService, S3Service, Services, StackConfig, TaskEnd};
+use crate::images::{FLAKY_REFUSALS, ImageMode, SubmittedImages, flaky_front};
+use crate::stack::{
+    DrandService, LocalStack, MinerSetup, NominatimService, S3Service, SUBMISSION_BUCKET, Services, StackConfig,
+    TaskEnd,
+};
+use miid_tlock::ChainKey;
 
 /// One miner of the run.
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +64,23 @@ pub struct MinerRound {
     /// Non-zero cheat-detector slots.
     pub penalties: BTreeMap<String, f64>,
     pub notes: Vec<String>,
+    /// R2 with images: what post-validation made of its submissions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub images: Option<ImageSummary>,
+}
+
+/// One miner's image submissions in one R2 round, after post-validation.
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct ImageSummary {
+    /// Objects the answer reported (primary and angle-2 each count).
+    pub reported: usize,
+    /// Objects post-validation checked (equal to `reported` unless something was lost).
+    pub submitted: usize,
+    /// Objects that passed every check.
+    pub ok: usize,
+    /// Failure reason → count (the post-validator's reasons, plus `seed_duplicate`: the plaintext
+    /// is the request's own base image).
+    pub failures: BTreeMap<String, usize>,
 }
 
 /// One validator round.
@@ -85,6 +107,8 @@ pub struct RoundReport {
     pub target_drand_round: Option<u64>,
     /// The scorer's full report of the round (per-miner metrics).
     pub scores: Option<serde_json::Value>,
+    /// R2 with images: the post-validator's verdict on every reported object.
+    pub image_checks: Vec<miid_validator::postval::SubmissionCheck>,
     pub seconds: f64,
 }
 
@@ -188,7 +212,7 @@ impl RunReport {
 }
 
 /// Builds the miners' behaviour layers from the spec.
-fn setups(spec: &ScenarioSpec) -> Result<(Vec<MinerSetup>, Vec<MinerInfo>), anyhow::Error> {
+async fn setups(spec: &ScenarioSpec, services: &Services) -> Result<(Vec<MinerSetup>, Vec<MinerInfo>), anyhow::Error> {
     let board = Arc::new(Board::default());
     let labels = spec.labels();
     let mut copy_index: BTreeMap<usize, usize> = BTreeMap::new();
@@ -233,7 +257,25 @@ fn setups(spec: &ScenarioSpec) -> Result<(Vec<MinerSetup>, Vec<MinerInfo>), anyh
             hotkey: Hotkey::from_uri(&format!("//Miner{uid}"))?.ss58().to_owned(),
             serving_hotkey: serving_key.as_ref().map(|k| k.ss58().to_owned()),
         });
-        setups.push(MinerSetup { forward: Arc::new(PersonaForward::new(config, board.clone())), layer, serving_key });
+        let mut forward = PersonaForward::new(config, board.clone());
+        let mode = match group.persona {
+            PersonaKind::Honest => Some(ImageMode::Honest),
+            PersonaKind::ImageDuplicate => Some(ImageMode::SeedDuplicate),
+            PersonaKind::WrongDrandRound => Some(ImageMode::WrongRound),
+            PersonaKind::S3Flaky => Some(ImageMode::Flaky),
+            _ => None,
+        };
+        if let (Some(mode), true, Some(s3), Some(drand)) = (mode, spec.images_on(), &services.s3, &services.drand) {
+            let endpoint = match mode {
+                ImageMode::Flaky => format!("http://{}", flaky_front(s3.addr, FLAKY_REFUSALS).await?),
+                _ => s3.endpoint(),
+            };
+            let beacon = ChainKey { public_key: drand.mock.public_key(), chain_hash: drand.mock.chain_hash() };
+            let hotkey = Hotkey::from_uri(&format!("//Miner{uid}"))?;
+            let images = SubmittedImages::new(mode, hotkey, &endpoint, SUBMISSION_BUCKET, beacon, spec.seed)?;
+            forward = forward.with_images(Arc::new(images));
+        }
+        setups.push(MinerSetup { forward: Arc::new(forward), layer, serving_key });
     }
     Ok((setups, infos))
 }
@@ -242,8 +284,6 @@ fn setups(spec: &ScenarioSpec) -> Result<(Vec<MinerSetup>, Vec<MinerInfo>), anyh
 pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -> anyhow::Result<RunReport> {
     spec.validate().map_err(anyhow::Error::msg)?;
     let started = Instant::now();
-    let (setups, infos) = setups(spec)?;
-    let mut stack = LocalStack::start(StackConfig { setups, ..StackConfig::default() }).await?;
     let mut services = Services {
         nominatim: if spec.services.nominatim { Some(NominatimService::start().await?) } else { None },
         drand: if spec.services.drand {
@@ -253,6 +293,8 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
         },
         s3: if spec.services.s3 { Some(S3Service::start(None).await?) } else { None },
     };
+    let (setups, infos) = setups(spec, &services).await?;
+    let mut stack = LocalStack::start(StackConfig { setups, ..StackConfig::default() }).await?;
     progress(&format!(
         "scenario {}: {} miners ({}), {} round(s) of {:?} over {}, seed {}",
         spec.name,
@@ -420,10 +462,14 @@ async fn drive(
             hotkeys[n.uid as usize] = n.hotkey.clone();
         }
         let qr = QueryRound { generation: v.generation, uav_seed: uav_seed.clone(), request, results, r1, hotkeys };
+        let image_checks = if spec.images_on() { post_validate(spec, services, &qr).await? } else { Vec::new() };
         let seed_names: Vec<String> =
             qr.request.identity.iter().flatten().filter_map(|row| row.first().cloned()).collect();
         let mut miners: Vec<MinerRound> =
             qr.results.iter().map(|m| miner_round(m, infos, uav_seed.as_deref())).collect();
+        if spec.images_on() {
+            summarise_images(&mut miners, &qr, &image_checks);
+        }
         let mut report = RoundReport {
             round: r,
             generation: v.generation,
@@ -439,6 +485,7 @@ async fn drive(
             services: probes,
             target_drand_round: target_round,
             scores: None,
+            image_checks,
             seconds: 0.0,
         };
         if let Some(mut round_spec) = qr.round_spec() {
@@ -498,6 +545,96 @@ async fn drive(
     Ok((rounds, events, weights))
 }
 
+/// Post-validates the round's image submissions as a validator would after the reveal: moves
+/// the beacon's manual clock to the target round (fast-forward), then fetches each object from
+/// s3-mock, decrypts it with drand-mock's signature, and checks hash, signature and PNG.
+async fn post_validate(
+    spec: &ScenarioSpec,
+    services: &Services,
+    qr: &QueryRound,
+) -> anyhow::Result<Vec<miid_validator::postval::SubmissionCheck>> {
+    use miid_validator::postval::{BeaconSource, Challenge, FetchConfig, MinerSubmissions, PostValidator};
+    let (Some(drand), Some(s3), Some(img)) = (&services.drand, &services.s3, &qr.request.image_request) else {
+        return Ok(Vec::new());
+    };
+    let miners: Vec<MinerSubmissions> = qr
+        .results
+        .iter()
+        .filter_map(|m| {
+            let subs = m.s3_submissions.clone().filter(|s| !s.is_empty())?;
+            Some(MinerSubmissions { hotkey: m.hotkey.clone(), submissions: subs })
+        })
+        .collect();
+    if miners.is_empty() {
+        return Ok(Vec::new());
+    }
+    if spec.beacon.fast_forward
+        && let Some(m) = &drand.manual
+    {
+        let t = drand.mock.schedule().time_of(img.target_drand_round);
+        if m.now() < t {
+            m.set(t);
+        }
+    }
+    let beacon = match miid_tlock::client::Client::connect(&drand.url(), Some(drand.mock.chain_hash())).await {
+        Ok(c) => BeaconSource::Drand { client: Arc::new(c), wait: std::time::Duration::from_secs(2) },
+        // The beacon is down (a fault): nothing can be decrypted; say so per object.
+        Err(_) => BeaconSource::Signatures {
+            chain: ChainKey { public_key: drand.mock.public_key(), chain_hash: drand.mock.chain_hash() },
+            signatures: Default::default(),
+        },
+    };
+    let fetch = FetchConfig::private(
+        &s3.endpoint(),
+        SUBMISSION_BUCKET,
+        &s3.config.access_key,
+        &s3.config.secret_key,
+    );
+    let pv = PostValidator::new(fetch, beacon)?;
+    let challenge = Challenge {
+        challenge_id: img.challenge_id.clone(),
+        target_drand_round: img.target_drand_round,
+        reveal_timestamp: img.reveal_timestamp,
+    };
+    Ok(pv.check_all(&challenge, &miners).await)
+}
+
+/// Per-miner image verdicts from the checks, plus the seed-duplicate check post-validation does
+/// not make (the plaintext hash equals the base image's).
+fn summarise_images(miners: &mut [MinerRound], qr: &QueryRound, checks: &[miid_validator::postval::SubmissionCheck]) {
+    use base64::Engine as _;
+    let base_hash = qr
+        .request
+        .image_request
+        .as_ref()
+        .and_then(|i| base64::engine::general_purpose::STANDARD.decode(&i.base_image).ok())
+        .map(|b| miid_protocol::body_hash::sha256_hex(&b));
+    for (m, result) in miners.iter_mut().zip(&qr.results) {
+        let mut summary = ImageSummary::default();
+        for c in checks.iter().filter(|c| c.miner_hotkey == result.hotkey) {
+            summary.submitted += 1;
+            if c.ok {
+                summary.ok += 1;
+            }
+            for f in &c.failures {
+                let reason = serde_json::to_value(f)
+                    .ok()
+                    .and_then(|v| v["reason"].as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "unknown".into());
+                *summary.failures.entry(reason).or_default() += 1;
+            }
+        }
+        for s in result.s3_submissions.iter().flatten() {
+            summary.reported += 1 + usize::from(s.s3_key_angle2.is_some());
+            if base_hash.as_deref() == Some(s.image_hash.as_str()) {
+                *summary.failures.entry("seed_duplicate".into()).or_default() += 1;
+                summary.ok = summary.ok.saturating_sub(1);
+            }
+        }
+        m.images = Some(summary);
+    }
+}
+
 /// Local snapshot runs: `min_allowed_weights` 1 and `max_weight_limit` 1.0 (validator-round.md
 /// 13.2), i.e. plain L1 normalisation of the non-zero scores.
 fn weights_report(ema: &[f64]) -> WeightsReport {
@@ -530,6 +667,7 @@ fn miner_round(m: &MinerResult, infos: &[MinerInfo], uav_seed: Option<&str>) -> 
         final_reward: 0.0,
         penalties: BTreeMap::new(),
         notes: Vec::new(),
+        images: None,
     }
 }
 
@@ -563,7 +701,12 @@ fn progress_line(spec: &ScenarioSpec, r: &RoundReport) -> String {
             line.push_str(&format!(", best {} {:.3}", b.label, b.penalised));
         }
     } else if let Some(t) = r.target_drand_round {
-        line.push_str(&format!(", images target beacon round {t} (not scored: no image pipeline yet)"));
+        let (sub, ok) = r
+            .miners
+            .iter()
+            .filter_map(|m| m.images.as_ref())
+            .fold((0, 0), |(s, o), i| (s + i.submitted, o + i.ok));
+        line.push_str(&format!(", images for beacon round {t}: {ok}/{sub} pass post-validation (not KAV-scored)"));
     }
     line.push_str(&format!(" ({:.1} s)", r.seconds));
     line

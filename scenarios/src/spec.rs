@@ -255,14 +255,16 @@ impl PersonaKind {
         }
     }
 
-    /// Personas whose behaviour needs a part of the stack that does not exist yet: the miner's
-    /// image pipeline (R2 images) or its LLM backends. Loading a scenario that uses one is an
+    /// Personas that only make sense with images: R2 rounds, drand-mock and s3-mock.
+    pub fn is_image(self) -> bool {
+        matches!(self, PersonaKind::ImageDuplicate | PersonaKind::WrongDrandRound | PersonaKind::S3Flaky)
+    }
+
+    /// Personas whose behaviour needs a part of the stack that does not exist yet (the miner's
+    /// LLM backends). Loading a scenario that uses one is an
     /// error naming what is missing, never a silent honest stand-in.
     pub fn pending(self) -> Option<&'static str> {
         match self {
-            PersonaKind::ImageDuplicate | PersonaKind::WrongDrandRound | PersonaKind::S3Flaky => Some(
-                "needs the miner's image pipeline (R2 images: generation, timelock, S3 upload), which is not in the miner crate yet",
-            ),
             PersonaKind::HonestLlm => Some("needs the miner's LLM backends, which are not in the miner crate yet"),
             _ => None,
         }
@@ -454,6 +456,16 @@ pub enum AssertSpec {
         #[serde(default = "tolerance")]
         tolerance: f64,
     },
+    /// R2: every round, every miner of `miners` submitted images and all passed post-validation
+    /// and none is the seed image (`valid = true`); or each had a failing one (`valid = false`),
+    /// with failure `reason` when given (`missing`, `not_yet_revealed`, `bad_signature`,
+    /// `seed_duplicate`, ... — the post-validator's reasons plus `seed_duplicate`).
+    Images {
+        miners: String,
+        valid: bool,
+        #[serde(default)]
+        reason: Option<String>,
+    },
     /// The service answered its probe (`up = false`: did not) before each round listed (every
     /// round when `rounds` is absent). The drand probe also checks that the chain hash never
     /// changes across restarts.
@@ -532,6 +544,12 @@ impl ScenarioSpec {
         }
     }
 
+    /// R2 rounds with drand-mock and s3-mock: miners submit images and the validator
+    /// post-validates them.
+    pub fn images_on(&self) -> bool {
+        self.validator.generation == Generation::R2 && self.services.drand && self.services.s3
+    }
+
     /// Does `[services]` start `s`?
     pub fn service_on(&self, s: ServiceKind) -> bool {
         match s {
@@ -578,6 +596,12 @@ impl ScenarioSpec {
             }
             if let Some(why) = g.persona.pending() {
                 return Err(format!("miner group {name:?}: persona {} is not available yet: it {why}", g.persona));
+            }
+            if g.persona.is_image() && !self.images_on() {
+                return Err(format!(
+                    "miner group {name:?}: persona {} submits images: it needs validator.generation = \"r2\" and [services] drand = true, s3 = true",
+                    g.persona
+                ));
             }
             let set: &[(&str, bool)] = &[
                 ("variations", g.variations.is_some()),
@@ -673,6 +697,14 @@ impl ScenarioSpec {
                     }
                 }
                 AssertSpec::Status { miners, .. } | AssertSpec::Uav { miners, .. } => check(miners)?,
+                AssertSpec::Images { miners, .. } => {
+                    check(miners)?;
+                    if !self.images_on() {
+                        return Err(
+                            "an images assertion needs R2 rounds with [services] drand = true, s3 = true".into()
+                        );
+                    }
+                }
                 AssertSpec::Service { service, .. } => {
                     if !self.service_on(*service) {
                         return Err(format!(
@@ -759,8 +791,6 @@ mod tests {
         for (name, _) in BUILTIN {
             match load(name) {
                 Ok(s) => assert_eq!(&s.name, name),
-                // The images scenario is shipped but refuses to load until the image path exists.
-                Err(e) if *name == "images" => assert!(e.to_string().contains("image pipeline"), "{e}"),
                 Err(e) => panic!("{name}: {e}"),
             }
         }
@@ -791,7 +821,9 @@ mod tests {
             .to_string();
         assert!(e.contains("unknown penalty \"greed\""), "{e}");
         let e = parse("[[miners]]\npersona = \"image-duplicate\"\n").unwrap_err().to_string();
-        assert!(e.contains("not available yet"), "{e}");
+        assert!(e.contains("submits images"), "{e}");
+        let e = parse("[[miners]]\npersona = \"honest-llm\"\n").unwrap_err().to_string();
+        assert!(e.contains("not available yet") && e.contains("LLM"), "{e}");
     }
 
     #[test]

@@ -167,7 +167,9 @@ impl ImageBehaviour for SubmittedImages {
             };
             match self.uploader.submit_image(&ctx, &vr.kind, &png, ciphertext.into(), Some(answer_by)).await {
                 Ok(up) if up.outcome.reportable(ReportPolicy::UploadedOnly) => out.push(up.submission),
-                Ok(up) => tracing::warn!(key = %up.outcome.key, error = ?up.outcome.error, "upload did not land in time"),
+                Ok(up) => {
+                    tracing::warn!(key = %up.outcome.key, error = ?up.outcome.error, "upload did not land in time")
+                }
                 Err(e) => tracing::warn!(error = %e, "upload failed"),
             }
             if Instant::now() + Duration::from_millis(50) >= deadline {

@@ -20,9 +20,9 @@ use miid_scoring::reputation::{BURN_UID, EMA_ALPHA, RepRecord, scores_to_weights
 use miid_validator::{Dendrite, MinerResult, QueryRound, RoundConfig, query, round, score};
 
 use crate::assertions::{AssertionResult, evaluate};
+use crate::images::{FLAKY_REFUSALS, ImageMode, SubmittedImages, flaky_front};
 use crate::persona::{Board, PersonaConfig, PersonaForward, WireLayer, derive_seed};
 use crate::spec::{FaultKind, FaultSpec, PersonaKind, ScenarioSpec, ServiceKind};
-use crate::images::{FLAKY_REFUSALS, ImageMode, SubmittedImages, flaky_front};
 use crate::stack::{
     DrandService, LocalStack, MinerSetup, NominatimService, S3Service, SUBMISSION_BUCKET, Services, StackConfig,
     TaskEnd,
@@ -584,12 +584,7 @@ async fn post_validate(
             signatures: Default::default(),
         },
     };
-    let fetch = FetchConfig::private(
-        &s3.endpoint(),
-        SUBMISSION_BUCKET,
-        &s3.config.access_key,
-        &s3.config.secret_key,
-    );
+    let fetch = FetchConfig::private(&s3.endpoint(), SUBMISSION_BUCKET, &s3.config.access_key, &s3.config.secret_key);
     let pv = PostValidator::new(fetch, beacon)?;
     let challenge = Challenge {
         challenge_id: img.challenge_id.clone(),
@@ -701,11 +696,8 @@ fn progress_line(spec: &ScenarioSpec, r: &RoundReport) -> String {
             line.push_str(&format!(", best {} {:.3}", b.label, b.penalised));
         }
     } else if let Some(t) = r.target_drand_round {
-        let (sub, ok) = r
-            .miners
-            .iter()
-            .filter_map(|m| m.images.as_ref())
-            .fold((0, 0), |(s, o), i| (s + i.submitted, o + i.ok));
+        let (sub, ok) =
+            r.miners.iter().filter_map(|m| m.images.as_ref()).fold((0, 0), |(s, o), i| (s + i.submitted, o + i.ok));
         line.push_str(&format!(", images for beacon round {t}: {ok}/{sub} pass post-validation (not KAV-scored)"));
     }
     line.push_str(&format!(" ({:.1} s)", r.seconds));

@@ -81,6 +81,7 @@ async fn images_scenario_post_validates_every_submission() {
         assert_eq!(image("s3-flaky").ok, requested);
         assert_eq!(image("image-duplicate").failures["seed_duplicate"], requested);
         assert_eq!(image("wrong-drand-round").failures["not_yet_revealed"], requested);
-        assert_eq!(round.image_checks.len(), 4 * requested, "every reported object checked");
+        // Two honest miners and three image personas; the forged one is refused before it works.
+        assert_eq!(round.image_checks.len(), 5 * requested, "every reported object checked");
     }
 }

@@ -263,6 +263,10 @@ pub struct WireLayer {
     malformed: AtomicBool,
     /// Answers cut or corrupted so far.
     pub tampered: AtomicU64,
+    /// Requests whose handling panicked (in the axon or the persona); answered 500.
+    pub panics: AtomicU64,
+    /// The last panic's message.
+    pub last_panic: Mutex<Option<String>>,
 }
 
 impl WireLayer {
@@ -284,7 +288,27 @@ impl WireLayer {
 
 /// The middleware: runs the axon, then applies the layer's switches to its answer.
 pub async fn wire_layer(State(layer): State<Arc<WireLayer>>, req: Request, next: Next) -> Response {
-    let resp = next.run(req).await;
+    use futures::FutureExt as _;
+    // A panic inside the axon or a persona would only kill this connection's task, silently; it
+    // is caught here and counted so the `no-crash` assertion sees it.
+    let resp = match std::panic::AssertUnwindSafe(next.run(req)).catch_unwind().await {
+        Ok(resp) => resp,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic payload".to_owned());
+            tracing::error!(panic = %msg, "request handling panicked");
+            layer.panics.fetch_add(1, Ordering::Relaxed);
+            *layer.last_panic.lock() = Some(msg.clone());
+            // What a Python axon answers when its forward raises.
+            let body = serde_json::json!({"message": format!("Internal Server Error: {msg}")}).to_string();
+            let mut resp = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            return resp;
+        }
+    };
     let delay = layer.delay_ms.load(Ordering::Relaxed);
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -393,6 +417,21 @@ mod tests {
         let w = answer(&PersonaForward::new(persona(PersonaKind::WrongUavSeed, 1, 0), board)).await;
         assert!(w["Maria Garcia"].uav().is_none());
         assert!(w["John Smith"].uav().is_some());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_caught_and_counted() {
+        let layer = Arc::new(WireLayer::default());
+        let app = axum::Router::new()
+            .route("/", axum::routing::get(|| async { if true { panic!("persona bug") } else { "never" } }))
+            .layer(axum::middleware::from_fn_with_state(layer.clone(), wire_layer));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let status = reqwest::get(format!("http://{addr}/")).await.unwrap().status();
+        assert_eq!(status, 500);
+        assert_eq!(layer.panics.load(Ordering::Relaxed), 1);
+        assert_eq!(layer.last_panic.lock().as_deref(), Some("persona bug"));
     }
 
     #[tokio::test]

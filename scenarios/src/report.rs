@@ -163,7 +163,7 @@ fn chart_scores(report: &RunReport) -> String {
     let pw = w - left - right;
     let ph = h - top - bottom;
     let mut s = format!(
-        r#"<svg id="chart-scores" class="chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img"><title>Reward after cheat penalties per round</title>"#
+        r#"<svg id="chart-scores" class="chart" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" font-family="sans-serif"><title>Reward after cheat penalties per round</title>"#
     );
     for i in 0..=4 {
         let v = i as f64 / 4.0;
@@ -174,6 +174,14 @@ fn chart_scores(report: &RunReport) -> String {
             left + pw,
             left - 6.0,
             y + 4.0
+        );
+    }
+    if scored.is_empty() {
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="13" text-anchor="middle">no scored round (R2 rounds are post-validated, not KAV-scored)</text>"#,
+            left + pw / 2.0,
+            top + ph / 2.0
         );
     }
     let n = scored.len().max(1);
@@ -243,7 +251,7 @@ fn chart_shares(report: &RunReport) -> String {
     let h = top * 2.0 + bars.len() as f64 * (bar_h + gap) + 20.0;
     let pw = w - left - 80.0;
     let mut s = format!(
-        r#"<svg id="chart-shares" class="chart" width="{w}" height="{h:.0}" viewBox="0 0 {w} {h:.0}" role="img"><title>Share of the emitted weights</title>"#
+        r#"<svg id="chart-shares" class="chart" width="{w}" height="{h:.0}" viewBox="0 0 {w} {h:.0}" role="img" font-family="sans-serif"><title>Share of the emitted weights</title>"#
     );
     for (i, (label, v)) in bars.iter().enumerate() {
         let y = top + i as f64 * (bar_h + gap);
@@ -271,10 +279,10 @@ fn chart_penalties(report: &RunReport) -> String {
     let h = top + rows.len() as f64 * (bar_h + gap) + 20.0;
     let pw = w - left - 60.0;
     let mut s = format!(
-        r#"<svg id="chart-penalties" class="chart" width="{w}" height="{h:.0}" viewBox="0 0 {w} {h:.0}" role="img"><title>Cheat penalties per miner</title>"#
+        r#"<svg id="chart-penalties" class="chart" width="{w}" height="{h:.0}" viewBox="0 0 {w} {h:.0}" role="img" font-family="sans-serif"><title>Cheat penalties per miner</title>"#
     );
     for (k, slot) in PENALTY_SLOTS.iter().enumerate() {
-        let x = left + k as f64 * 105.0;
+        let x = 10.0 + k as f64 * 142.0;
         let _ = write!(
             s,
             r#"<rect x="{x:.1}" y="6" width="10" height="10" fill="{}"/><text x="{:.1}" y="15" font-size="10">{slot}</text>"#,
@@ -291,15 +299,17 @@ fn chart_penalties(report: &RunReport) -> String {
             y + 12.0,
             esc(&r.label)
         );
+        // The detector caps the sum of the slots at 1: a bar's length is that capped sum, its
+        // segments are each slot's share of it.
+        let total: f64 = PENALTY_SLOTS.iter().map(|k| r.penalties.get(*k).copied().unwrap_or(0.0)).sum();
+        let scale = pw / total.max(1.0);
         let mut x = left;
-        let mut total = 0.0;
         for (k, slot) in PENALTY_SLOTS.iter().enumerate() {
             let v = r.penalties.get(*slot).copied().unwrap_or(0.0);
             if v <= 0.0 {
                 continue;
             }
-            let width = pw * v.min(1.0 - total).max(0.0);
-            total += v;
+            let width = v * scale;
             let _ = write!(
                 s,
                 r#"<rect x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{bar_h}" fill="{}"><title>{slot} {v:.3}</title></rect>"#,
@@ -309,6 +319,52 @@ fn chart_penalties(report: &RunReport) -> String {
         }
         let _ =
             write!(s, r#"<text x="{:.1}" y="{:.1}" font-size="11">{:.2}</text>"#, x + 6.0, y + 12.0, total.min(1.0));
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Stacked bars (R2 with images): each miner's image objects that passed post-validation and
+/// those rejected, over the run.
+fn chart_images(report: &RunReport) -> String {
+    let rows: Vec<(String, usize, usize)> =
+        rows(report).into_iter().filter_map(|r| r.images.map(|(ok, n)| (r.label, ok, n.saturating_sub(ok)))).collect();
+    let max = rows.iter().map(|(_, ok, bad)| ok + bad).max().unwrap_or(0).max(1) as f64;
+    let (left, top, bar_h, gap, w) = (170.0, 30.0, 16.0, 6.0, 720.0);
+    let h = top + rows.len() as f64 * (bar_h + gap) + 20.0;
+    let pw = w - left - 80.0;
+    let mut s = format!(
+        r#"<svg id="chart-images" class="chart" width="{w}" height="{h:.0}" viewBox="0 0 {w} {h:.0}" role="img" font-family="sans-serif"><title>Image objects passing post-validation</title>"#
+    );
+    s.push_str(r##"<rect x="10" y="6" width="10" height="10" fill="#2ca02c"/><text x="23" y="15" font-size="10">passed</text><rect x="152" y="6" width="10" height="10" fill="#d62728"/><text x="165" y="15" font-size="10">rejected</text>"##);
+    for (i, (label, ok, bad)) in rows.iter().enumerate() {
+        let y = top + i as f64 * (bar_h + gap);
+        let (wo, wb) = (pw * *ok as f64 / max, pw * *bad as f64 / max);
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end">{}</text>"#,
+            left - 6.0,
+            y + 12.0,
+            esc(label)
+        );
+        // Empty segments are left out: a zero-width rect is an error to some renderers.
+        if wo > 0.0 {
+            let _ = write!(s, r##"<rect x="{left}" y="{y:.1}" width="{wo:.1}" height="{bar_h}" fill="#2ca02c"/>"##);
+        }
+        if wb > 0.0 {
+            let _ = write!(
+                s,
+                r##"<rect x="{:.1}" y="{y:.1}" width="{wb:.1}" height="{bar_h}" fill="#d62728"/>"##,
+                left + wo
+            );
+        }
+        let _ = write!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" font-size="11">{ok}/{}</text>"#,
+            left + wo + wb + 6.0,
+            y + 12.0,
+            ok + bad
+        );
     }
     s.push_str("</svg>");
     s
@@ -381,6 +437,10 @@ th {{ background: #f3f3f3; }}
     s.push_str(&chart_shares(report));
     s.push_str("<h2>Penalties per miner</h2><p>The cheat detector's slots, largest value over the rounds.</p>");
     s.push_str(&chart_penalties(report));
+    if report.rounds.iter().any(|r| r.miners.iter().any(|m| m.images.is_some())) {
+        s.push_str("<h2>Images</h2><p>R2 image objects per miner: passed post-validation (fetch, decrypt, hash, signature, PNG, not the seed image) or rejected.</p>");
+        s.push_str(&chart_images(report));
+    }
     if !report.faults.is_empty() {
         s.push_str(
             "<h2>Faults</h2><table id=\"faults\"><tr><th>round</th><th>fault</th><th>target</th><th>outcome</th></tr>",

@@ -313,7 +313,13 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
         let end = m.server.check().await;
         let name = format!("miner {}", infos[m.uid as usize - 1].label);
         let stopped_by_fault = killed.contains(&name);
-        tasks.push(TaskReport { name, end, crashes: m.server.crashes.clone(), stopped_by_fault });
+        let mut crashes = m.server.crashes.clone();
+        let panics = m.layer.panics.load(std::sync::atomic::Ordering::Relaxed);
+        if panics > 0 {
+            let last = m.layer.last_panic.lock().clone().unwrap_or_default();
+            crashes.push(format!("{panics} request handler panic(s), the last: {last}"));
+        }
+        tasks.push(TaskReport { name, end, crashes, stopped_by_fault });
     }
     if let Some(d) = &mut services.drand {
         let end = d.server.check().await;

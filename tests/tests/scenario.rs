@@ -84,4 +84,6 @@ async fn images_scenario_post_validates_every_submission() {
         // Two honest miners and three image personas; the forged one is refused before it works.
         assert_eq!(round.image_checks.len(), 5 * requested, "every reported object checked");
     }
+    let html = miid_scenarios::render_html(&report);
+    assert!(html.contains(r#"<svg id="chart-images""#), "the page charts the image verdicts");
 }

@@ -157,3 +157,37 @@ async fn restarted_validator_starts_its_moving_average_from_zero() {
         assert!(differs, "a validator that keeps its scores mixes the rounds");
     }
 }
+
+/// A miner whose forward panics: the validator sees a 500, and the panic is counted on the
+/// miner's wire layer (what the `no-crash` assertion reads) instead of vanishing with the
+/// connection's task.
+#[tokio::test]
+async fn a_panicking_miner_is_counted_not_hidden() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use miid_miner::Forward;
+    use miid_protocol::synapse::{Generation, MinerOutput, RequestView};
+    use miid_scenarios::persona::WireLayer;
+    use miid_scenarios::stack::MinerSetup;
+    use miid_scenarios::{LocalStack, StackConfig};
+    use miid_validator::{Dendrite, QuerySpec, RoundConfig, query_round};
+
+    struct Panics;
+    #[async_trait::async_trait]
+    impl Forward for Panics {
+        async fn forward(&self, _: &RequestView, _: std::time::Instant) -> MinerOutput {
+            panic!("forward bug")
+        }
+    }
+    let layer = Arc::new(WireLayer::default());
+    let setup = MinerSetup { forward: Arc::new(Panics), layer: layer.clone(), serving_key: None };
+    let stack = LocalStack::start(StackConfig { setups: vec![setup], ..StackConfig::default() }).await.unwrap();
+    let dendrite = Arc::new(Dendrite::new(stack.validator.clone(), "127.0.0.1", miid_protocol::Scheme::V10));
+    let config = RoundConfig { generation: Generation::R1, timeout: 5.0, ..RoundConfig::default() };
+    let r = query_round(stack.chain.as_ref(), dendrite, &config, &QuerySpec::default()).await.unwrap();
+    assert_eq!(r.results[0].status_code, 500);
+    assert_eq!(layer.panics.load(Ordering::Relaxed), 1);
+    assert_eq!(layer.last_panic.lock().as_deref(), Some("forward bug"));
+    stack.shutdown().await;
+}

@@ -37,6 +37,13 @@ async fn report_html_is_self_contained_and_has_the_charts() {
         assert!(!css.contains("url(") && !css.contains("@import"), "{css}");
     }
 
+    // Every shape has a positive size (renderers reject zero-width rects) and sits in its chart.
+    for rect in doc.select(&sel("svg rect")) {
+        let w: f64 = rect.value().attr("width").unwrap().parse().unwrap();
+        let h: f64 = rect.value().attr("height").unwrap().parse().unwrap();
+        assert!(w > 0.0 && h > 0.0, "{:?}", rect.value());
+    }
+
     // The three charts, with content for every miner.
     let n = report.miners.len();
     for id in ["chart-scores", "chart-shares", "chart-penalties"] {

@@ -294,7 +294,13 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
         s3: if spec.services.s3 { Some(S3Service::start(None).await?) } else { None },
     };
     let (setups, infos) = setups(spec, &services).await?;
-    let mut stack = LocalStack::start(StackConfig { setups, ..StackConfig::default() }).await?;
+    let axon = miid_miner::AxonConfig {
+        rate_limit: spec.axon.rate_limit,
+        rate_window: std::time::Duration::from_secs_f64(spec.axon.rate_window),
+        work_slots: spec.axon.work_slots,
+        ..miid_miner::AxonConfig::default()
+    };
+    let mut stack = LocalStack::start(StackConfig { setups, axon, ..StackConfig::default() }).await?;
     progress(&format!(
         "scenario {}: {} miners ({}), {} round(s) of {:?} over {}, seed {}",
         spec.name,

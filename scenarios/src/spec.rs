@@ -43,6 +43,8 @@ pub struct ScenarioSpec {
     pub beacon: Beacon,
     #[serde(default)]
     pub validator: ValidatorSpec,
+    #[serde(default)]
+    pub axon: AxonSpec,
     /// Miner groups, in uid order (uids 1, 2, ... in file order).
     #[serde(default)]
     pub miners: Vec<MinerGroup>,
@@ -108,6 +110,38 @@ fn ten() -> u64 {
 impl Default for Beacon {
     fn default() -> Self {
         Beacon { period: 3, fast_forward: true, advance_rounds: 10 }
+    }
+}
+
+/// Every miner's axon settings (the miner library's defaults unless set).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AxonSpec {
+    /// Requests per validator hotkey per `rate_window` (0 = unlimited). A scenario that runs
+    /// rounds back to back compresses hours into seconds and hits the default limit.
+    #[serde(default = "rate_limit")]
+    pub rate_limit: usize,
+    /// Seconds.
+    #[serde(default = "rate_window")]
+    pub rate_window: f64,
+    /// Requests worked on at once per miner.
+    #[serde(default = "work_slots")]
+    pub work_slots: usize,
+}
+
+fn rate_limit() -> usize {
+    miid_miner::AxonConfig::default().rate_limit
+}
+fn rate_window() -> f64 {
+    miid_miner::AxonConfig::default().rate_window.as_secs_f64()
+}
+fn work_slots() -> usize {
+    miid_miner::AxonConfig::default().work_slots
+}
+
+impl Default for AxonSpec {
+    fn default() -> Self {
+        AxonSpec { rate_limit: rate_limit(), rate_window: rate_window(), work_slots: work_slots() }
     }
 }
 
@@ -582,6 +616,9 @@ impl ScenarioSpec {
         if self.validator.sample_size == 0 || self.validator.seeds == 0 || self.validator.variations == 0 {
             return Err("validator.sample_size, seeds and variations must be at least 1".into());
         }
+        if !(self.axon.rate_window > 0.0 && self.axon.rate_window.is_finite()) || self.axon.work_slots == 0 {
+            return Err("axon.rate_window must be positive seconds and axon.work_slots at least 1".into());
+        }
         if self.beacon.period == 0 {
             return Err("beacon.period must be at least 1 second".into());
         }
@@ -824,6 +861,16 @@ mod tests {
         assert!(e.contains("submits images"), "{e}");
         let e = parse("[[miners]]\npersona = \"honest-llm\"\n").unwrap_err().to_string();
         assert!(e.contains("not available yet") && e.contains("LLM"), "{e}");
+    }
+
+    #[test]
+    fn axon_settings_default_to_the_miners_and_are_checked() {
+        let s = parse("[[miners]]\npersona = \"honest\"\n").unwrap();
+        assert_eq!(s.axon.rate_limit, miid_miner::AxonConfig::default().rate_limit);
+        let s = parse("[axon]\nrate_limit = 0\n[[miners]]\npersona = \"honest\"\n").unwrap();
+        assert_eq!(s.axon.rate_limit, 0);
+        let e = parse("[axon]\nwork_slots = 0\n[[miners]]\npersona = \"honest\"\n").unwrap_err().to_string();
+        assert!(e.contains("work_slots"), "{e}");
     }
 
     #[test]

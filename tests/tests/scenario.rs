@@ -87,3 +87,15 @@ async fn images_scenario_post_validates_every_submission() {
     let html = miid_scenarios::render_html(&report);
     assert!(html.contains(r#"<svg id="chart-images""#), "the page charts the image verdicts");
 }
+
+/// The other shipped scenarios that CI runs hold their own assertions (`soak` is left to
+/// `just scenario soak`: 100 rounds).
+#[tokio::test]
+async fn shipped_ci_scenarios_pass() {
+    for name in ["smoke-r1", "smoke-r2", "smoke-btauth", "smoke-epistula", "faults", "default"] {
+        let report = run_scenario(&load(name).unwrap(), &mut |_| {}).await.unwrap();
+        let failed: Vec<_> = report.assertions.iter().filter(|a| !a.passed).collect();
+        assert!(failed.is_empty(), "{name}: {failed:#?}");
+        assert!(!report.assertions.is_empty(), "{name} checks something");
+    }
+}

@@ -9,7 +9,8 @@
 //!
 //! Modes: honest; a re-submission of the seed image itself; a ciphertext locked to a beacon round
 //! far beyond the request's target (never revealed in time); honest through an S3 endpoint that
-//! refuses the first connections (the uploader retries until S3 is back).
+//! refuses the first connections (the uploader retries until S3 is back); honest images whose
+//! submission signatures are made with another key.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,6 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use miid_miner::upload::{ReportPolicy, SubmissionContext, UploadConfig, Uploader};
 use miid_protocol::Hotkey;
+use miid_protocol::s3 as s3key;
 use miid_protocol::synapse::{Generation, ImageRequest, S3Submission};
 use miid_tlock::{ChainKey, Format};
 
@@ -37,6 +39,8 @@ pub enum ImageMode {
     WrongRound,
     /// Honest, through an S3 endpoint that is unreachable for its first connections.
     Flaky,
+    /// Honest images whose submission signatures are made with another key than the miner's.
+    ForgedSignature,
 }
 
 /// How far past the request's target the wrong-drand-round persona locks its images.
@@ -100,6 +104,8 @@ pub struct SubmittedImages {
     uploader: Uploader,
     beacon: ChainKey,
     seed: u64,
+    /// ForgedSignature: the key that signs instead of the miner's.
+    forger: Option<Hotkey>,
     _queue: tempfile::TempDir,
 }
 
@@ -125,7 +131,11 @@ impl SubmittedImages {
             reveal_margin_s: 0,
             ..UploadConfig::default()
         };
-        Ok(SubmittedImages { mode, hotkey, uploader: Uploader::new(config)?, beacon, seed, _queue: queue })
+        let forger = match mode {
+            ImageMode::ForgedSignature => Some(Hotkey::from_uri(&format!("//ImageForger{}", &hotkey.ss58()[..8]))?),
+            _ => None,
+        };
+        Ok(SubmittedImages { mode, hotkey, uploader: Uploader::new(config)?, beacon, seed, forger, _queue: queue })
     }
 }
 
@@ -166,7 +176,14 @@ impl ImageBehaviour for SubmittedImages {
                 }
             };
             match self.uploader.submit_image(&ctx, &vr.kind, &png, ciphertext.into(), Some(answer_by)).await {
-                Ok(up) if up.outcome.reportable(ReportPolicy::UploadedOnly) => out.push(up.submission),
+                Ok(up) if up.outcome.reportable(ReportPolicy::UploadedOnly) => {
+                    let mut sub = up.submission;
+                    if let Some(forger) = &self.forger {
+                        let challenge = s3key::challenge_id_or_sandbox(ctx.challenge_id.as_deref());
+                        sub.signature = s3key::sign_submission(forger, challenge, &sub.image_hash);
+                    }
+                    out.push(sub);
+                }
                 Ok(up) => {
                     tracing::warn!(key = %up.outcome.key, error = ?up.outcome.error, "upload did not land in time")
                 }

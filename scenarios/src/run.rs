@@ -22,7 +22,7 @@ use miid_validator::{Dendrite, MinerResult, QueryRound, RoundConfig, query, roun
 use crate::assertions::{AssertionResult, evaluate};
 use crate::images::{FLAKY_REFUSALS, ImageMode, SubmittedImages, flaky_front};
 use crate::persona::{Board, PersonaConfig, PersonaForward, WireLayer, derive_seed};
-use crate::spec::{FaultKind, FaultSpec, PersonaKind, ScenarioSpec, ServiceKind};
+use crate::spec::{FaultKind, FaultSpec, Forge, PersonaKind, ScenarioSpec, ServiceKind};
 use crate::stack::{
     DrandService, LocalStack, MinerSetup, NominatimService, S3Service, SUBMISSION_BUCKET, Services, StackConfig,
     TaskEnd,
@@ -246,7 +246,9 @@ async fn setups(spec: &ScenarioSpec, services: &Services) -> Result<(Vec<MinerSe
             layer.set_malformed(true);
         }
         let serving_key = match group.persona {
-            PersonaKind::ForgedSignature => Some(Hotkey::from_uri(&format!("//Forger{uid}"))?),
+            PersonaKind::ForgedSignature if group.forge != Some(Forge::Images) => {
+                Some(Hotkey::from_uri(&format!("//Forger{uid}"))?)
+            }
             _ => None,
         };
         infos.push(MinerInfo {
@@ -263,6 +265,7 @@ async fn setups(spec: &ScenarioSpec, services: &Services) -> Result<(Vec<MinerSe
             PersonaKind::ImageDuplicate => Some(ImageMode::SeedDuplicate),
             PersonaKind::WrongDrandRound => Some(ImageMode::WrongRound),
             PersonaKind::S3Flaky => Some(ImageMode::Flaky),
+            PersonaKind::ForgedSignature if group.forge == Some(Forge::Images) => Some(ImageMode::ForgedSignature),
             _ => None,
         };
         if let (Some(mode), true, Some(s3), Some(drand)) = (mode, spec.images_on(), &services.s3, &services.drand) {

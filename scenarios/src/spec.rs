@@ -311,6 +311,7 @@ impl PersonaKind {
             PersonaKind::Copycat => &["copy"],
             PersonaKind::SpecialChars => &["ratio"],
             PersonaKind::Slow => &["extra_delay"],
+            PersonaKind::ForgedSignature => &["forge"],
             _ => &[],
         }
     }
@@ -320,6 +321,15 @@ impl std::fmt::Display for PersonaKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// What the forged-signature persona signs with the wrong key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Forge {
+    #[default]
+    Axon,
+    Images,
 }
 
 /// A reputation record the validator holds for a miner (hotkey → score and tier).
@@ -354,6 +364,10 @@ pub struct MinerGroup {
     /// slow: seconds past the validator's timeout before it answers (default 1.0).
     #[serde(default)]
     pub extra_delay: Option<f64>,
+    /// forged-signature: what is signed with the wrong key — `axon` (default: the axon holds
+    /// another key than the registered one) or `images` (R2 submissions signed with another key).
+    #[serde(default)]
+    pub forge: Option<Forge>,
     /// The validator's reputation record for these miners (default: none, a new miner).
     #[serde(default)]
     pub reputation: Option<ReputationSpec>,
@@ -634,7 +648,7 @@ impl ScenarioSpec {
             if let Some(why) = g.persona.pending() {
                 return Err(format!("miner group {name:?}: persona {} is not available yet: it {why}", g.persona));
             }
-            if g.persona.is_image() && !self.images_on() {
+            if (g.persona.is_image() || g.forge == Some(Forge::Images)) && !self.images_on() {
                 return Err(format!(
                     "miner group {name:?}: persona {} submits images: it needs validator.generation = \"r2\" and [services] drand = true, s3 = true",
                     g.persona
@@ -645,6 +659,7 @@ impl ScenarioSpec {
                 ("copy", g.copy.is_some()),
                 ("ratio", g.ratio.is_some()),
                 ("extra_delay", g.extra_delay.is_some()),
+                ("forge", g.forge.is_some()),
             ];
             for (key, present) in set {
                 if *present && !g.persona.params().contains(key) {

@@ -81,8 +81,11 @@ async fn images_scenario_post_validates_every_submission() {
         assert_eq!(image("s3-flaky").ok, requested);
         assert_eq!(image("image-duplicate").failures["seed_duplicate"], requested);
         assert_eq!(image("wrong-drand-round").failures["not_yet_revealed"], requested);
-        // Two honest miners and three image personas; the forged one is refused before it works.
-        assert_eq!(round.image_checks.len(), 5 * requested, "every reported object checked");
+        assert_eq!(image("forged-images").failures["bad_signature"], requested);
+        assert_eq!(image("forged-images").failures.len(), 1, "only the signature is wrong");
+        // Two honest miners and four image personas; the axon-forging one is refused before it
+        // works.
+        assert_eq!(round.image_checks.len(), 6 * requested, "every reported object checked");
     }
     let html = miid_scenarios::render_html(&report);
     assert!(html.contains(r#"<svg id="chart-images""#), "the page charts the image verdicts");

@@ -874,6 +874,10 @@ mod tests {
         assert!(e.contains("unknown penalty \"greed\""), "{e}");
         let e = parse("[[miners]]\npersona = \"image-duplicate\"\n").unwrap_err().to_string();
         assert!(e.contains("submits images"), "{e}");
+        let e = parse("[[miners]]\npersona = \"forged-signature\"\nforge = \"images\"\n").unwrap_err().to_string();
+        assert!(e.contains("submits images"), "{e}");
+        let e = parse("[[miners]]\npersona = \"honest\"\nforge = \"axon\"\n").unwrap_err().to_string();
+        assert!(e.contains("`forge` is not a parameter of persona honest"), "{e}");
         let e = parse("[[miners]]\npersona = \"honest-llm\"\n").unwrap_err().to_string();
         assert!(e.contains("not available yet") && e.contains("LLM"), "{e}");
     }

@@ -90,6 +90,17 @@ async fn handle(behaviour: Behaviour, _headers: HeaderMap, body: Bytes) -> axum:
     }
 }
 
+/// Serves one stand-in miner on a fresh loopback port (the task ends when aborted).
+pub async fn serve(behaviour: Behaviour) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let app = Router::new().route("/IdentitySynapse", post(move |h: HeaderMap, body: Bytes| handle(behaviour, h, body)));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((addr, task))
+}
+
 /// Running stand-in miners and the metagraph listing them (uid 0 is the validator, no axon).
 pub struct Miners {
     pub metagraph: Metagraph,
@@ -119,13 +130,8 @@ pub async fn spawn(validator: &Hotkey, behaviours: &[Behaviour]) -> std::io::Res
     for (i, b) in behaviours.iter().enumerate() {
         let uid = i as u16 + 1;
         let hotkey = Hotkey::from_uri(&format!("//LoopMiner{uid}")).map_err(std::io::Error::other)?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let addr = listener.local_addr()?;
-        let b = *b;
-        let app = Router::new().route("/IdentitySynapse", post(move |h: HeaderMap, body: Bytes| handle(b, h, body)));
-        tasks.push(tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        }));
+        let (addr, task) = serve(*b).await?;
+        tasks.push(task);
         neurons.push(Neuron {
             uid,
             hotkey: hotkey.ss58().to_owned(),

@@ -32,11 +32,7 @@ pub enum Behaviour {
 pub fn answer(request: &Value) -> Value {
     let mut out = request.clone();
     let template = request.get("query_template").and_then(Value::as_str).unwrap_or("");
-    let uav_seed = template
-        .split("For the seed \"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .map(str::to_owned);
+    let uav_seed = template.split("For the seed \"").nth(1).and_then(|rest| rest.split('"').next()).map(str::to_owned);
     let mut variations = serde_json::Map::new();
     for row in request.get("identity").and_then(Value::as_array).into_iter().flatten() {
         let name = row.get(0).and_then(Value::as_str).unwrap_or("");
@@ -51,7 +47,11 @@ pub fn answer(request: &Value) -> Value {
                         chars[at] = ['a', 'e', 'i', 'o', 'u', 'y', 'n', 'r'][i % 8];
                     }
                 }
-                json!([chars.into_iter().collect::<String>(), dob, format!("{} Main Street, Capital, {country}", 10 + i)])
+                json!([
+                    chars.into_iter().collect::<String>(),
+                    dob,
+                    format!("{} Main Street, Capital, {country}", 10 + i)
+                ])
             })
             .collect();
         let entry = if uav_seed.as_deref() == Some(name) {
@@ -94,7 +94,8 @@ async fn handle(behaviour: Behaviour, _headers: HeaderMap, body: Bytes) -> axum:
 pub async fn serve(behaviour: Behaviour) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let app = Router::new().route("/IdentitySynapse", post(move |h: HeaderMap, body: Bytes| handle(behaviour, h, body)));
+    let app =
+        Router::new().route("/IdentitySynapse", post(move |h: HeaderMap, body: Bytes| handle(behaviour, h, body)));
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });

@@ -424,9 +424,8 @@ async fn run_command(a: RunArgs) -> anyhow::Result<()> {
         (None, None) => anyhow::bail!("give --metagraph FILE or --subtensor.network NETWORK"),
     };
     let hotkey = wallet::load_hotkey(&a.wallet_path, &a.wallet_name, &a.wallet_hotkey)?;
-    let dendrite = Arc::new(
-        Dendrite::new(hotkey, &a.external_ip, a.transport).with_max_response_bytes(a.max_response_bytes),
-    );
+    let dendrite =
+        Arc::new(Dendrite::new(hotkey, &a.external_ip, a.transport).with_max_response_bytes(a.max_response_bytes));
     if !(0.0..=1.0).contains(&a.alpha) || !(0.0..=1.0).contains(&a.burn_fraction) {
         anyhow::bail!("--alpha and --burn-fraction must be between 0 and 1");
     }

@@ -287,7 +287,9 @@ impl Validator {
         };
         match &outcome {
             Ok(()) => tracing::info!(round = j.round, uids = uids.len(), "weights set"),
-            Err(e) => tracing::warn!(round = j.round, error = %e, "set_weights failed (recorded; the reference only logs it)"),
+            Err(e) => {
+                tracing::warn!(round = j.round, error = %e, "set_weights failed (recorded; the reference only logs it)")
+            }
         }
         self.crash_if(CrashPoint::WeightsSet, j.round);
         if let Some(h) = self.state.history.iter_mut().find(|h| h.round == j.round) {
@@ -346,7 +348,9 @@ impl Validator {
         };
         match text.and_then(|t| parse_reputation(&t)) {
             Ok(rep) => self.state.reputation = rep,
-            Err(e) => tracing::warn!(source = %src, error = %e, "reputation snapshot unavailable; keeping the last one"),
+            Err(e) => {
+                tracing::warn!(source = %src, error = %e, "reputation snapshot unavailable; keeping the last one")
+            }
         }
     }
 
@@ -369,14 +373,15 @@ impl Validator {
         let hotkeys = self.resync(&metagraph);
         self.load_reputation().await;
         let round_seed = self.round_seed(round_no);
-        let mut global = PyRandom::new(round_seed.map_or_else(rand::random::<u64>, |s| s) as u128);
+        let mut global = PyRandom::new(round_seed.unwrap_or_else(rand::random::<u64>) as u128);
         let mut names = match round_seed {
             Some(s) => rand::rngs::StdRng::seed_from_u64(s ^ 0x5eed),
             None => rand::rngs::StdRng::from_os_rng(),
         };
 
         // 3. Miners, in query order.
-        let targets = round::sample_targets(&metagraph, self.config.sample_size, self.config.vpermit_tao_limit, &mut global);
+        let targets =
+            round::sample_targets(&metagraph, self.config.sample_size, self.config.vpermit_tao_limit, &mut global);
         let own = self.hotkey.ss58().to_owned();
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
 
@@ -437,9 +442,15 @@ impl Validator {
         // 10. Batches.
         let started = Instant::now();
         tracing::info!(round = round_no, miners = targets.len(), timeout, "querying");
-        let results =
-            round::query_batches(&self.dendrite, &targets, &request, self.config.generation, timeout, &self.config.batch)
-                .await;
+        let results = round::query_batches(
+            &self.dendrite,
+            &targets,
+            &request,
+            self.config.generation,
+            timeout,
+            &self.config.batch,
+        )
+        .await;
         let query_secs = started.elapsed().as_secs_f64();
         let queried: Vec<u16> = results.iter().map(|r| r.uid).collect();
 
@@ -547,10 +558,17 @@ impl Validator {
     }
 
     /// Scores an R1 round off the async runtime (the HTTP geocoders block).
-    async fn score(&mut self, q: &query::R1Query, results: &[MinerResult], hotkeys: &[String]) -> anyhow::Result<RoundOutput> {
+    async fn score(
+        &mut self,
+        q: &query::R1Query,
+        results: &[MinerResult],
+        hotkeys: &[String],
+    ) -> anyhow::Result<RoundOutput> {
         let responses: Vec<serde_json::Value> = results
             .iter()
-            .map(|m| m.variations.as_ref().map_or(serde_json::Value::Null, |v| serde_json::to_value(v).unwrap_or_default()))
+            .map(|m| {
+                m.variations.as_ref().map_or(serde_json::Value::Null, |v| serde_json::to_value(v).unwrap_or_default())
+            })
             .collect();
         let uids: Vec<u16> = results.iter().map(|r| r.uid).collect();
         let seeds_list = q.seeds.clone();
@@ -642,7 +660,13 @@ impl Validator {
             let started = Instant::now();
             match self.run_round().await {
                 Ok(r) => {
-                    tracing::info!(round = r.round, answered = r.answered, queried = r.queried, weights_set = r.weights_set, "round done");
+                    tracing::info!(
+                        round = r.round,
+                        answered = r.answered,
+                        queried = r.queried,
+                        weights_set = r.weights_set,
+                        "round done"
+                    );
                     reports.push(r);
                 }
                 Err(e) if !stop_on_error => tracing::error!(error = %format!("{e:#}"), "round failed"),
@@ -669,7 +693,9 @@ impl Validator {
 pub fn parse_reputation(text: &str) -> Result<Reputation, String> {
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     let (cache, version) = match v.get("rep_cache") {
-        Some(c) => (c.clone(), v.get("rep_snapshot_version").map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))),
+        Some(c) => {
+            (c.clone(), v.get("rep_snapshot_version").map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned)))
+        }
         None => (v, None),
     };
     let records: HashMap<String, RepRecord> =

@@ -191,7 +191,7 @@ pub fn generate<R: Rng>(sample_size: usize, global: &mut PyRandom, faker: &mut F
     let scripts = seed_data::NON_LATIN_SANCTIONED_SCRIPTS;
     let script = *global.choice(scripts);
     let countries = seed_data::sanctioned_countries(script);
-    let (country, locale) = *global.choice(&countries);
+    let (country, locale) = *global.choice(countries);
     let mut last_locale = seed_data::locale(locale);
     let mut failures = 0;
     while failures < 10 && quota > 0 {
@@ -206,7 +206,7 @@ pub fn generate<R: Rng>(sample_size: usize, global: &mut PyRandom, faker: &mut F
     let remaining = quota.saturating_sub(p.count(Label::HighRisk));
     let latin = seed_data::sanctioned_countries("latin");
     for _ in 0..remaining {
-        let (country, locale) = *global.choice(&latin);
+        let (country, locale) = *global.choice(latin);
         last_locale = seed_data::locale(locale);
         let (first, last, dob) = faker.person(last_locale);
         if name_ok(&first, &last) {

@@ -197,8 +197,8 @@ impl StateDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ValidatorState::fresh(hotkey)),
             Err(source) => return Err(StateError::Io { what: "read", path, source }),
         };
-        let state: ValidatorState =
-            serde_json::from_slice(&bytes).map_err(|e| StateError::Corrupt { path: path.clone(), why: e.to_string() })?;
+        let state: ValidatorState = serde_json::from_slice(&bytes)
+            .map_err(|e| StateError::Corrupt { path: path.clone(), why: e.to_string() })?;
         if state.format != ValidatorState::FORMAT {
             return Err(StateError::Corrupt { path, why: format!("unknown format {}", state.format) });
         }

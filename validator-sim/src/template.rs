@@ -123,8 +123,7 @@ pub fn spec_text(d: &Distribution) -> String {
 
 /// `{'Medium': 0.5}`: Python's dict rendering (exception fallback, 6.4).
 pub fn py_dict(d: &Distribution) -> String {
-    let items: Vec<String> =
-        d.iter().map(|(k, v)| format!("'{k}': {}", miid_protocol::pyfmt::py_float(*v))).collect();
+    let items: Vec<String> = d.iter().map(|(k, v)| format!("'{k}': {}", miid_protocol::pyfmt::py_float(*v))).collect();
     format!("{{{}}}", items.join(", "))
 }
 
@@ -431,7 +430,8 @@ mod tests {
             &l,
         );
         assert!(v.valid && v.issues.is_empty(), "{v:?}");
-        let second = "Create ten variations of {name} that sound alike (Light 30%) and look alike. 25% per rule: swap vowels.";
+        let second =
+            "Create ten variations of {name} that sound alike (Light 30%) and look alike. 25% per rule: swap vowels.";
         let v = static_validate(second, &l);
         assert_eq!(
             v.issues,

@@ -65,8 +65,7 @@ fn assert_consistent(s: &Setup, rounds: u64) {
     for h in st["history"].as_array().unwrap() {
         assert_eq!(h["weights_set"], true, "round {}: {}", h["round"], h["weights_error"]);
         let record: Value =
-            serde_json::from_slice(&std::fs::read(s.state.join(h["results_file"].as_str().unwrap())).unwrap())
-                .unwrap();
+            serde_json::from_slice(&std::fs::read(s.state.join(h["results_file"].as_str().unwrap())).unwrap()).unwrap();
         assert_eq!(record["Weights"]["Did_it_set_weights"], true);
         assert!(record["Weights"]["uids"].as_array().unwrap().contains(&Value::from(59)), "burn uid weighted");
     }

@@ -81,8 +81,10 @@ async fn image_miner(key: Hotkey, chain: ChainKey, s3: String, upload: bool) -> 
                     assert!(r.status().is_success());
                 }
                 let hash = sha256_hex(&pt);
-                subs.push(json!({"s3_key": s3_key, "image_hash": hash, "signature": sign_submission(&key, &cid, &hash),
-                                 "variation_type": vt, "path_signature": ps}));
+                subs.push(
+                    json!({"s3_key": s3_key, "image_hash": hash, "signature": sign_submission(&key, &cid, &hash),
+                                 "variation_type": vt, "path_signature": ps}),
+                );
             }
             answer["s3_submissions"] = Value::Array(subs);
             (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], answer.to_string()).into_response()
@@ -127,7 +129,7 @@ async fn submissions_are_post_validated_after_the_reveal() {
     let validator = Hotkey::from_uri("//PostvalValidator").unwrap();
     let honest = Hotkey::from_uri("//PostvalHonest").unwrap();
     let liar = Hotkey::from_uri("//PostvalLiar").unwrap();
-    let (p1, t1) = image_miner(honest.clone(), chain_key.clone(), s3.endpoint(), true).await;
+    let (p1, t1) = image_miner(honest.clone(), chain_key, s3.endpoint(), true).await;
     let (p2, t2) = image_miner(liar.clone(), chain_key, s3.endpoint(), false).await;
     let neuron = |uid: u16, k: &Hotkey, port: u16, permit: bool| Neuron {
         uid,
@@ -137,9 +139,12 @@ async fn submissions_are_post_validated_after_the_reveal() {
         validator_permit: permit,
         axon: AxonEndpoint { ip: if port == 0 { "0.0.0.0" } else { "127.0.0.1" }.into(), port },
     };
-    let metagraph =
-        Metagraph::new(54, 1, vec![neuron(0, &validator, 0, true), neuron(1, &honest, p1, false), neuron(2, &liar, p2, false)])
-            .unwrap();
+    let metagraph = Metagraph::new(
+        54,
+        1,
+        vec![neuron(0, &validator, 0, true), neuron(1, &honest, p1, false), neuron(2, &liar, p2, false)],
+    )
+    .unwrap();
     let chain = Arc::new(SnapshotChain::from_metagraph(metagraph));
     let images = tempfile::tempdir().unwrap();
     std::fs::write(images.path().join("a1b2c3d4e5f6_m_doc.png"), png("base")).unwrap();

@@ -249,12 +249,21 @@ struct QueryArgs {
     /// Seconds each miner has to answer.
     #[arg(long, default_value_t = 1200.0)]
     timeout: f64,
-    /// R1: seed identities per query.
-    #[arg(long, default_value_t = 5)]
+    /// R1: seed identities per query (seed_names.sample_size).
+    #[arg(long, default_value_t = 15)]
     seeds: usize,
-    /// R1: variations asked per seed.
-    #[arg(long, default_value_t = 8)]
+    /// R1: variations asked per seed (0: drawn 6..15 as the reference does).
+    #[arg(long, default_value_t = 0)]
     variations: usize,
+    /// R1: template form: fallback (no LLM), llm (LLM-style text, validated and hinted), default-query.
+    #[arg(long, value_enum, default_value = "fallback")]
+    template: miid_validator::query::TemplateMode,
+    /// R1: folder of base face images for the image request.
+    #[arg(long)]
+    images: Option<PathBuf>,
+    /// Seeds the query draws (reproducible queries).
+    #[arg(long)]
+    seed: Option<u64>,
     /// This validator's external IP, as sent in bt_header_dendrite_ip.
     #[arg(long, default_value = "127.0.0.1")]
     external_ip: String,
@@ -340,7 +349,14 @@ async fn main() -> anyhow::Result<()> {
             let chain = SnapshotChain::from_file(&a.metagraph)?;
             let dendrite = Arc::new(Dendrite::new(hotkey, &a.external_ip, a.transport));
             let config = RoundConfig { generation: a.generation, timeout: a.timeout, ..RoundConfig::default() };
-            let spec = QuerySpec { seeds: a.seeds, variations: a.variations, ..QuerySpec::default() };
+            let spec = QuerySpec {
+                seeds: a.seeds,
+                variations: a.variations,
+                mode: a.template,
+                image_dir: a.images.clone(),
+                seed: a.seed,
+                ..QuerySpec::default()
+            };
             let r = query_round(&chain, dendrite, &config, &spec).await?;
             print!("{}", round::table(&r.results, r.uav_seed.as_deref()));
             if let (Some(url), Some(spec)) = (a.nominatim.clone(), r.round_spec()) {

@@ -28,6 +28,7 @@ pub mod seed_data;
 pub mod seeds;
 pub mod state;
 pub mod template;
+pub mod upload;
 pub mod vectors;
 
 use std::sync::Arc;

@@ -199,6 +199,10 @@ struct RunArgs {
     /// After the rounds, keep running due post-validations for up to this many seconds.
     #[arg(long, default_value_t = 0.0)]
     drain_postval: f64,
+    /// MIID upload server: each results record is signed and POSTed to URL/upload_data/HOTKEY; a
+    /// reply's rep_cache becomes the next round's reputation snapshot.
+    #[arg(long)]
+    upload: Option<String>,
     /// Reproduce the reference's restart quirk V1: scores restart at zero.
     #[arg(long)]
     reset_scores_on_start: bool,
@@ -490,6 +494,7 @@ async fn run_command(a: RunArgs) -> anyhow::Result<()> {
         beacon: a.beacon.clone(),
         postval,
         postval_wait: std::time::Duration::from_secs_f64(a.postval_wait.max(0.0)),
+        upload: a.upload.clone(),
         reset_scores_on_start: a.reset_scores_on_start,
         crash_after: a.crash_after.map(|p| (p, a.crash_round)),
         ..ValidatorConfig::default()

@@ -29,6 +29,8 @@ pub struct RecordInput<'a> {
     pub uav_grading: bool,
     pub rep_version: Option<&'a str>,
     pub uav_seed: Option<&'a str>,
+    /// Every allocation not yet acknowledged by the upload server, this round's last.
+    pub allocations: &'a [Value],
 }
 
 /// UAV collection counters (11.2): accepted per miner, rejected (UAVs under a non-UAV seed).
@@ -220,16 +222,23 @@ pub fn record(input: &RecordInput<'_>) -> Value {
         "metagraph_scores".into(),
         json!({"timestamp": input.timestamp, "total_miners": input.scores.len(), "scores_by_uid": by_uid}),
     );
-    let allocation = match (input.uav_grading, input.output.and_then(|o| o.reputation.as_ref())) {
-        (true, Some(rep)) => json!({
+    let allocation = if input.uav_grading {
+        json!({
             "rep_snapshot_version": input.rep_version,
             "cycle_id": format!("cycle_{}", input.timestamp),
-            "pending_count": 1,
-            "allocations": [{"timestamp": input.timestamp, "rep_snapshot_version": input.rep_version,
-                              "miners": serde_json::to_value(&rep.metrics).unwrap_or_default()}],
-        }),
-        _ => json!({"enabled": false, "note": "UAV_grading disabled - using KAV-only scoring"}),
+            "pending_count": input.allocations.len(),
+            "allocations": input.allocations,
+        })
+    } else {
+        json!({"enabled": false, "note": "UAV_grading disabled - using KAV-only scoring"})
     };
     m.insert("reward_allocation".into(), allocation);
     Value::Object(m)
+}
+
+/// This round's reward allocation (the reputation stage's per-miner metrics), if any.
+pub fn allocation(timestamp: &str, rep_version: Option<&str>, output: Option<&RoundOutput>) -> Option<Value> {
+    let rep = output?.reputation.as_ref()?;
+    Some(json!({"timestamp": timestamp, "rep_snapshot_version": rep_version,
+                "miners": serde_json::to_value(&rep.metrics).unwrap_or_default()}))
 }

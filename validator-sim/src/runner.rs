@@ -101,6 +101,9 @@ pub struct ValidatorConfig {
     pub postval: Option<FetchConfig>,
     /// How long one post-validation waits for a round's beacon.
     pub postval_wait: Duration,
+    /// The MIID upload server (14.2): each record is signed and POSTed to
+    /// `{upload}/upload_data/{hotkey}`; a reply's `rep_cache` is the next round's reputation.
+    pub upload: Option<String>,
     /// Reproduce V1 (scores restart at zero after a restart) instead of resuming them.
     pub reset_scores_on_start: bool,
     /// Test hook: abort the process at this point of this round (any round when `None`).
@@ -136,6 +139,7 @@ impl Default for ValidatorConfig {
             beacon: None,
             postval: None,
             postval_wait: Duration::from_secs(30),
+            upload: None,
             reset_scores_on_start: false,
             crash_after: None,
         }
@@ -155,6 +159,8 @@ pub struct RoundReport {
     pub weights_set: bool,
     pub weights_error: Option<String>,
     pub results_file: String,
+    /// The upload's outcome (`None` without an upload server).
+    pub uploaded: Option<bool>,
 }
 
 /// Every lookup fails: no geocoder configured.
@@ -479,8 +485,13 @@ impl Validator {
         let (w_uids, w_values) =
             scores_to_weights(&self.state.scores, self.config.min_allowed_weights, self.config.max_weight_limit);
 
-        // 14. The results record.
+        // 14. The results record, with every unacknowledged allocation.
         let timestamp = chrono::Local::now().format("%Y-%m-%d_%H-%M-%S").to_string();
+        if self.config.scoring.uav_grading
+            && let Some(a) = results::allocation(&timestamp, self.state.reputation.version.as_deref(), output.as_ref())
+        {
+            self.state.pending_allocations.push(a);
+        }
         let record = results::record(&results::RecordInput {
             timestamp: &timestamp,
             r1: r1.as_ref(),
@@ -496,6 +507,7 @@ impl Validator {
             uav_grading: self.config.scoring.uav_grading,
             rep_version: self.state.reputation.version.as_deref(),
             uav_seed: uav_seed.as_deref(),
+            allocations: &self.state.pending_allocations,
         });
         let results_file = self.dir.write_results(round_no, &record)?;
 
@@ -542,6 +554,7 @@ impl Validator {
 
         // 13.2 Set weights, then clear the journal.
         self.set_weights_and_finish(&journal).await;
+        let uploaded = self.upload(&results_file).await;
         let h = self.state.history.last().expect("just pushed");
         Ok(RoundReport {
             round: round_no,
@@ -554,7 +567,39 @@ impl Validator {
             weights_set: h.weights_set,
             weights_error: h.weights_error.clone(),
             results_file,
+            uploaded,
         })
+    }
+
+    /// 14.2: sign and upload the record; on success adopt the reply's reputation snapshot and
+    /// clear the pending allocations (committed); on failure keep them for the next record.
+    async fn upload(&mut self, results_file: &str) -> Option<bool> {
+        let base = self.config.upload.clone()?;
+        let path = self.dir.dir.join(results_file);
+        let mut record: serde_json::Value = match std::fs::read(&path).map(|b| serde_json::from_slice(&b)) {
+            Ok(Ok(r)) => r,
+            _ => {
+                tracing::warn!(file = %path.display(), "cannot read the results record to upload it");
+                return Some(false);
+            }
+        };
+        match crate::upload::upload(&self.http, &base, &self.hotkey, &mut record).await {
+            Ok(rep) => {
+                if let Some(rep) = rep {
+                    tracing::info!(version = ?rep.version, miners = rep.records.len(), "reputation snapshot from the upload reply");
+                    self.state.reputation = rep;
+                }
+                self.state.pending_allocations.clear();
+                if let Err(e) = self.dir.save(&self.state) {
+                    tracing::error!(error = %e, "could not commit the upload outcome");
+                }
+                Some(true)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, pending = self.state.pending_allocations.len(), "upload failed; allocations stay pending");
+                Some(false)
+            }
+        }
     }
 
     /// Scores an R1 round off the async runtime (the HTTP geocoders block).

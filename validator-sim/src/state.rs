@@ -147,6 +147,9 @@ pub struct ValidatorState {
     pub pending_postval: Vec<PendingPostval>,
     pub postval_results: Vec<PostvalRecord>,
     pub history: Vec<RoundSummary>,
+    /// Reward allocations not yet acknowledged by the upload server (14.1 `reward_allocation`).
+    #[serde(default)]
+    pub pending_allocations: Vec<serde_json::Value>,
 }
 
 impl ValidatorState {
@@ -165,6 +168,7 @@ impl ValidatorState {
             pending_postval: Vec::new(),
             postval_results: Vec::new(),
             history: Vec::new(),
+            pending_allocations: Vec::new(),
         }
     }
 }

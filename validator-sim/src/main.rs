@@ -53,6 +53,10 @@ enum Command {
         /// Seed identities per round.
         #[arg(long, default_value_t = 15)]
         seeds: usize,
+        /// Geocode with this Nominatim (e.g. a local nominatim-mock; unpaced). Without it every
+        /// address lookup fails and nobody passes the KAV quality threshold.
+        #[arg(long)]
+        nominatim: Option<String>,
     },
     /// Measure scoring throughput: every round of rounds.jsonl, then a synthetic 64-miner round.
     Bench {
@@ -338,8 +342,8 @@ async fn main() -> anyhow::Result<()> {
             print!("{report}");
         }
         Command::Run(a) => run_command(*a).await?,
-        Command::BenchRounds { miners, seconds, seeds } => {
-            let line = bench_rounds_command(miners, seconds, seeds).await?;
+        Command::BenchRounds { miners, seconds, seeds, nominatim } => {
+            let line = bench_rounds_command(miners, seconds, seeds, nominatim).await?;
             println!("{line}");
         }
         Command::Bench { path, seconds, miners } => {
@@ -514,7 +518,12 @@ async fn run_command(a: RunArgs) -> anyhow::Result<()> {
 }
 
 /// `validator-sim bench-rounds`: whole rounds against instant loopback miners.
-async fn bench_rounds_command(miners: usize, seconds: f64, seeds: usize) -> anyhow::Result<String> {
+async fn bench_rounds_command(
+    miners: usize,
+    seconds: f64,
+    seeds: usize,
+    nominatim: Option<String>,
+) -> anyhow::Result<String> {
     use miid_validator::loopback::{Behaviour, spawn};
     use miid_validator::runner::{Validator, ValidatorConfig};
     if !(seconds.is_finite() && seconds > 0.0) || miners == 0 {
@@ -534,6 +543,7 @@ async fn bench_rounds_command(miners: usize, seconds: f64, seeds: usize) -> anyh
         min_round_secs: 0.0,
         post_round_sleep_secs: 0.0,
         seed: Some(1),
+        geocoder: nominatim.clone().map(|n| (n, "http://127.0.0.1:9".to_owned(), false)),
         ..ValidatorConfig::default()
     };
     let mut v = Validator::open(chain, dendrite, config, dir.path()).await?;
@@ -548,8 +558,9 @@ async fn bench_rounds_command(miners: usize, seconds: f64, seeds: usize) -> anyh
     }
     let secs = start.elapsed().as_secs_f64();
     Ok(format!(
-        "{miners} loopback miners, {seeds} seeds/round: {n} rounds in {secs:.1} s = {:.1} rounds/min \
+        "{miners} loopback miners, {seeds} seeds/round, geocoder {}: {n} rounds in {secs:.1} s = {:.1} rounds/min \
          (per round: query {:.3} s, scoring {:.3} s, rest {:.3} s; {:.1} answers/round)",
+        nominatim.as_deref().unwrap_or("none"),
         n as f64 * 60.0 / secs,
         query / n as f64,
         score / n as f64,

@@ -302,4 +302,56 @@ mod tests {
             targets(&m, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY").into_iter().map(|(u, _)| u).collect();
         assert_eq!(t, vec![1, 4]);
     }
+
+    fn neuron(uid: u16, ip: &str, permit: bool, stake: f64) -> miid_chain::Neuron {
+        let hotkey = miid_protocol::Hotkey::from_uri(&format!("//Sample{uid}")).unwrap().ss58().to_owned();
+        miid_chain::Neuron {
+            uid,
+            hotkey: hotkey.clone(),
+            coldkey: hotkey,
+            stake,
+            validator_permit: permit,
+            axon: miid_chain::AxonEndpoint { ip: ip.into(), port: 1000 + uid },
+        }
+    }
+
+    /// Section 3: k = min(#axons − 1, sample_size); big validators and unserved axons are not
+    /// available; a small validator is (V2); the draw is reproducible.
+    #[test]
+    fn reference_sampling() {
+        let m = Metagraph::new(
+            54,
+            1,
+            vec![
+                neuron(0, "10.0.0.1", true, 50_000.0), // big validator: never queried
+                neuron(1, "10.0.0.2", true, 10.0),     // small validator: queried (V2)
+                neuron(2, "0.0.0.0", false, 0.0),      // not serving
+                neuron(3, "10.0.0.4", false, 0.0),
+                neuron(4, "10.0.0.5", false, 0.0),
+            ],
+        )
+        .unwrap();
+        for seed in 0..20 {
+            let t: Vec<u16> =
+                sample_targets(&m, 250, 40_960.0, &mut PyRandom::new(seed)).into_iter().map(|(u, _)| u).collect();
+            // k = min(5 − 1, 250) = 4, but only 3 are available.
+            let mut sorted = t.clone();
+            sorted.sort();
+            assert_eq!(sorted, vec![1, 3, 4], "seed {seed}");
+        }
+        // All five available: one is left out at random, in random order.
+        let all = Metagraph::new(54, 1, (0..5).map(|u| neuron(u, "10.0.0.9", false, 0.0)).collect()).unwrap();
+        let mut left_out = std::collections::HashSet::new();
+        for seed in 0..40 {
+            let t: Vec<u16> =
+                sample_targets(&all, 250, 40_960.0, &mut PyRandom::new(seed)).into_iter().map(|(u, _)| u).collect();
+            assert_eq!(t.len(), 4);
+            left_out.insert((0..5).find(|u| !t.contains(u)).unwrap());
+        }
+        assert!(left_out.len() > 2, "{left_out:?}");
+        let a = sample_targets(&all, 2, 40_960.0, &mut PyRandom::new(7));
+        let b = sample_targets(&all, 2, 40_960.0, &mut PyRandom::new(7));
+        assert_eq!(a.iter().map(|x| x.0).collect::<Vec<_>>(), b.iter().map(|x| x.0).collect::<Vec<_>>());
+        assert_eq!(a.len(), 2, "sample_size bounds k");
+    }
 }

@@ -104,6 +104,8 @@ pub struct ValidatorConfig {
     /// The MIID upload server (14.2): each record is signed and POSTed to
     /// `{upload}/upload_data/{hotkey}`; a reply's `rep_cache` is the next round's reputation.
     pub upload: Option<String>,
+    /// Round summaries kept in the state (older rounds stay in their results records).
+    pub history_limit: usize,
     /// Reproduce V1 (scores restart at zero after a restart) instead of resuming them.
     pub reset_scores_on_start: bool,
     /// Test hook: abort the process at this point of this round (any round when `None`).
@@ -140,6 +142,7 @@ impl Default for ValidatorConfig {
             postval: None,
             postval_wait: Duration::from_secs(30),
             upload: None,
+            history_limit: 1000,
             reset_scores_on_start: false,
             crash_after: None,
         }
@@ -487,10 +490,19 @@ impl Validator {
 
         // 14. The results record, with every unacknowledged allocation.
         let timestamp = chrono::Local::now().format("%Y-%m-%d_%H-%M-%S").to_string();
+        // Without an upload server there is nobody to acknowledge them: only this round's.
+        let this_allocation =
+            results::allocation(&timestamp, self.state.reputation.version.as_deref(), output.as_ref());
+        let mut allocations = Vec::new();
         if self.config.scoring.uav_grading
-            && let Some(a) = results::allocation(&timestamp, self.state.reputation.version.as_deref(), output.as_ref())
+            && let Some(a) = this_allocation
         {
-            self.state.pending_allocations.push(a);
+            if self.config.upload.is_some() {
+                self.state.pending_allocations.push(a);
+                allocations.clone_from(&self.state.pending_allocations);
+            } else {
+                allocations.push(a);
+            }
         }
         let record = results::record(&results::RecordInput {
             timestamp: &timestamp,
@@ -507,7 +519,7 @@ impl Validator {
             uav_grading: self.config.scoring.uav_grading,
             rep_version: self.state.reputation.version.as_deref(),
             uav_seed: uav_seed.as_deref(),
-            allocations: &self.state.pending_allocations,
+            allocations: &allocations,
         });
         let results_file = self.dir.write_results(round_no, &record)?;
 
@@ -545,6 +557,9 @@ impl Validator {
             weights_error: None,
             results_file: results_file.clone(),
         });
+        // The state keeps the latest summaries; the results records keep every round.
+        let excess = self.state.history.len().saturating_sub(self.config.history_limit.max(1));
+        self.state.history.drain(..excess);
         self.state.rounds_completed = round_no;
         let journal = Journal { round: round_no, phase: Phase::Scored, uids: w_uids, weights: w_values };
         self.state.journal = Some(journal.clone());

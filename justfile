@@ -19,6 +19,7 @@ test:
 bench:
     cargo bench -p miid-protocol --bench verify_parse
     cargo bench -p miid-tlock
+    cargo run --release -p miid-validator -- bench-rounds --miners 256 --seconds 30
 
 # Interop with the real clients (bittensor 10.5.0, boto3, tlock-js/drand-client), installed from PyPI/npm into throwaway environments.
 interop:

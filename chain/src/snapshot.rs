@@ -12,6 +12,11 @@ use parking_lot::Mutex;
 use crate::{Chain, ChainError, Metagraph, WeightsUpdate};
 use miid_protocol::Hotkey;
 
+/// The subnet's burn UID (validators send the burn share there, spec validator-round.md 13). A
+/// local snapshot rarely lists UID 59, but a validator's weights always carry it, so
+/// `set_weights` accepts it like on mainnet, where UID 59 exists.
+pub const BURN_UID: u16 = 59;
+
 #[derive(Debug)]
 pub struct SnapshotChain {
     source: Source,
@@ -101,7 +106,7 @@ impl Chain for SnapshotChain {
         if uids.len() != weights.len() {
             return Err(ChainError::Weights(format!("{} uids but {} weights", uids.len(), weights.len())));
         }
-        if let Some(bad) = uids.iter().find(|u| m.by_uid(**u).is_none()) {
+        if let Some(bad) = uids.iter().find(|u| **u != BURN_UID && m.by_uid(**u).is_none()) {
             return Err(ChainError::Weights(format!("uid {bad} is not in the metagraph")));
         }
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
@@ -160,6 +165,7 @@ mod tests {
         assert_eq!(u.weights, vec![0.25, 0.75]);
         assert_eq!(chain.weights_history().len(), 1);
         assert!(chain.set_weights(&alice, &[7], &[1.0]).await.is_err());
+        assert!(chain.set_weights(&alice, &[1, BURN_UID], &[1.0, 1.0]).await.is_ok(), "the burn uid is accepted");
         let bob = Hotkey::from_uri("//Bob").unwrap();
         assert!(matches!(chain.set_weights(&bob, &[0], &[1.0]).await, Err(ChainError::Weights(_))));
     }

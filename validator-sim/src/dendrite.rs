@@ -33,7 +33,12 @@ pub struct Dendrite {
     signer: DendriteSigner,
     client: reqwest::Client,
     transport: Scheme,
+    max_response_bytes: usize,
 }
+
+/// Answers larger than this are refused (422) without being read to the end: a miner must not
+/// be able to make the validator buffer an unbounded body. Real answers are a few hundred KiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 << 20;
 
 impl Dendrite {
     pub fn new(hotkey: Hotkey, external_ip: &str, transport: Scheme) -> Self {
@@ -42,7 +47,18 @@ impl Dendrite {
             .user_agent(concat!("miid-validator-sim/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a plain HTTP client always builds");
-        Dendrite { signer: DendriteSigner::new(hotkey, external_ip), client, transport }
+        Dendrite {
+            signer: DendriteSigner::new(hotkey, external_ip),
+            client,
+            transport,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+
+    /// Sets the largest answer body read (default [`DEFAULT_MAX_RESPONSE_BYTES`]).
+    pub fn with_max_response_bytes(mut self, n: usize) -> Self {
+        self.max_response_bytes = n;
+        self
     }
 
     pub fn hotkey(&self) -> &Hotkey {
@@ -105,17 +121,33 @@ impl Dendrite {
         for (k, v) in &headers {
             req = req.header(k, v);
         }
+        let limit = self.max_response_bytes;
         let outcome = async {
-            let resp = req.send().await?;
+            let mut resp = req.send().await?;
             let status = resp.status().as_u16();
             let headers = resp.headers().clone();
-            let body = resp.bytes().await?;
-            Ok::<_, reqwest::Error>((status, headers, body))
+            if resp.content_length().is_some_and(|n| n > limit as u64) {
+                return Ok((status, headers, None));
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if body.len() + chunk.len() > limit {
+                    return Ok((status, headers, None));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, reqwest::Error>((status, headers, Some(body)))
         }
         .await;
         let elapsed = start.elapsed().as_secs_f64();
         match outcome {
-            Ok((status, headers, body)) => read_answer(status, &headers, &body, generation, elapsed),
+            Ok((_, _, None)) => DendriteResponse {
+                status_code: 422,
+                status_message: format!("Failed to parse response: body larger than {limit} bytes"),
+                process_time: elapsed,
+                synapse: None,
+            },
+            Ok((status, headers, Some(body))) => read_answer(status, &headers, &body, generation, elapsed),
             Err(e) if e.is_timeout() => DendriteResponse {
                 status_code: 408,
                 status_message: format!("Request timeout after {} seconds", py_float(timeout)),

@@ -38,6 +38,26 @@ enum Command {
     /// Score one round as the reference validator would and print, per miner, the reward and
     /// why (completeness, names, DOB, address, cheat penalties, rank cap, reputation).
     Score(ScoreArgs),
+    /// Run the validator loop: rounds of queries, scoring, moving average and weights, with the
+    /// state (scores, round journal, pending post-validations, history) kept in --state-dir so
+    /// a restarted validator continues where it stopped.
+    Run(Box<RunArgs>),
+    /// Measure whole rounds per minute (sampling, query, 256 loopback miners answering at once,
+    /// scoring, moving average, weights, durable commit).
+    BenchRounds {
+        #[arg(long, default_value_t = 256)]
+        miners: usize,
+        /// Seconds to keep running rounds.
+        #[arg(long, default_value_t = 30.0)]
+        seconds: f64,
+        /// Seed identities per round.
+        #[arg(long, default_value_t = 15)]
+        seeds: usize,
+        /// Geocode with this Nominatim (e.g. a local nominatim-mock; unpaced). Without it every
+        /// address lookup fails and nobody passes the KAV quality threshold.
+        #[arg(long)]
+        nominatim: Option<String>,
+    },
     /// Measure scoring throughput: every round of rounds.jsonl, then a synthetic 64-miner round.
     Bench {
         /// A rounds.jsonl file, or a directory holding one (default: the reference vectors).
@@ -71,6 +91,134 @@ struct ScoreArgs {
     /// clients that go faster).
     #[arg(long)]
     no_rate_limit: bool,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Metagraph snapshot file (DESIGN.md format).
+    #[arg(long, conflicts_with = "network")]
+    metagraph: Option<PathBuf>,
+    /// A chain: finney, test, local or a ws(s):// URL.
+    #[arg(long = "subtensor.network", id = "network")]
+    network: Option<String>,
+    #[arg(long, default_value_t = 54)]
+    netuid: u16,
+    #[arg(long = "wallet.name", default_value = "default")]
+    wallet_name: String,
+    #[arg(long = "wallet.hotkey", default_value = "default")]
+    wallet_hotkey: String,
+    #[arg(long = "wallet.path", default_value = "~/.bittensor/wallets")]
+    wallet_path: PathBuf,
+    /// Durable state: scores, round journal, pending post-validations, history, results records.
+    #[arg(long, default_value = "validator-state")]
+    state_dir: PathBuf,
+    /// Rounds to run in this invocation (forever when absent).
+    #[arg(long)]
+    rounds: Option<u64>,
+    #[arg(long, default_value = "r1")]
+    generation: Generation,
+    #[arg(long, default_value = "v10")]
+    transport: Scheme,
+    #[arg(long, default_value = "127.0.0.1")]
+    external_ip: String,
+    /// Seeds every generator (query draws, names, the scorer's string hash): reproducible runs.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// neuron.sample_size.
+    #[arg(long, default_value_t = 250)]
+    sample_size: usize,
+    /// neuron.batch_size.
+    #[arg(long, default_value_t = 150)]
+    batch_size: usize,
+    /// neuron.timeout: the base of the adaptive timeout (R1) or the timeout (R2), seconds.
+    #[arg(long, default_value_t = 360.0)]
+    timeout: f64,
+    /// Use --timeout as is instead of the adaptive timeout.
+    #[arg(long)]
+    fixed_timeout: bool,
+    #[arg(long, default_value_t = 900.0)]
+    max_request_timeout: f64,
+    /// Added to the R1 timeout when the query carries an image request.
+    #[arg(long, default_value_t = 900.0)]
+    image_timeout_extension: f64,
+    /// No 3 s / 3 s / 2 s waits around batches (local runs).
+    #[arg(long)]
+    no_waits: bool,
+    /// seed_names.sample_size.
+    #[arg(long, default_value_t = 15)]
+    seeds: usize,
+    /// Fix the variation count instead of drawing 6..15.
+    #[arg(long)]
+    variation_count: Option<u32>,
+    /// Template form: fallback (no LLM), llm (LLM-style text, validated and hinted), default-query.
+    #[arg(long, value_enum, default_value = "fallback")]
+    template: miid_validator::query::TemplateMode,
+    /// Folder of base face images (png/jpg/jpeg); without it R1 rounds carry no image request.
+    #[arg(long)]
+    images: Option<PathBuf>,
+    /// Seconds from the query to the drand reveal of its images.
+    #[arg(long, default_value_t = 4320)]
+    reveal_delay: u64,
+    /// Minimum round duration in seconds (reference 360, then 5 more).
+    #[arg(long, default_value_t = 360.0)]
+    min_round_secs: f64,
+    #[arg(long, default_value_t = 5.0)]
+    post_round_sleep: f64,
+    #[arg(long, default_value_t = 0.15)]
+    alpha: f64,
+    #[arg(long, default_value_t = 0.70)]
+    burn_fraction: f64,
+    /// KAV-only scoring (UAV_grading off).
+    #[arg(long)]
+    no_uav_grading: bool,
+    #[arg(long, default_value_t = 1)]
+    min_allowed_weights: usize,
+    #[arg(long, default_value_t = 1.0)]
+    max_weight_limit: f64,
+    /// Reputation snapshot: a JSON file or an http(s) URL, read before every round.
+    #[arg(long)]
+    reputation: Option<String>,
+    /// Geocode addresses with this Nominatim (without one every address scores as unverifiable).
+    #[arg(long)]
+    nominatim: Option<String>,
+    #[arg(long, default_value = "https://photon.komoot.io")]
+    photon: String,
+    #[arg(long)]
+    no_rate_limit: bool,
+    /// drand HTTP API: image-request timing and post-validation reveals.
+    #[arg(long)]
+    beacon: Option<String>,
+    /// S3 endpoint holding the submissions (enables post-validation; needs --beacon).
+    #[arg(long = "s3.endpoint")]
+    s3_endpoint: Option<String>,
+    #[arg(long = "s3.bucket", default_value = "yanez-miid-sn54")]
+    s3_bucket: String,
+    #[arg(long = "s3.access-key", env = "MIID_S3_ACCESS_KEY")]
+    s3_access_key: Option<String>,
+    #[arg(long = "s3.secret-key", env = "MIID_S3_SECRET_KEY")]
+    s3_secret_key: Option<String>,
+    /// Longest wait for one round's beacon during post-validation, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    postval_wait: f64,
+    /// After the rounds, keep running due post-validations for up to this many seconds.
+    #[arg(long, default_value_t = 0.0)]
+    drain_postval: f64,
+    /// MIID upload server: each results record is signed and POSTed to URL/upload_data/HOTKEY; a
+    /// reply's rep_cache becomes the next round's reputation snapshot.
+    #[arg(long)]
+    upload: Option<String>,
+    /// Reproduce the reference's restart quirk V1: scores restart at zero.
+    #[arg(long)]
+    reset_scores_on_start: bool,
+    /// Answers larger than this are refused (422).
+    #[arg(long, default_value_t = miid_validator::dendrite::DEFAULT_MAX_RESPONSE_BYTES)]
+    max_response_bytes: usize,
+    /// Test hook: abort the process right after this journal phase is committed.
+    #[arg(long, value_enum)]
+    crash_after: Option<miid_validator::runner::CrashPoint>,
+    /// With --crash-after: only in this round.
+    #[arg(long)]
+    crash_round: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,12 +257,21 @@ struct QueryArgs {
     /// Seconds each miner has to answer.
     #[arg(long, default_value_t = 1200.0)]
     timeout: f64,
-    /// R1: seed identities per query.
-    #[arg(long, default_value_t = 5)]
+    /// R1: seed identities per query (seed_names.sample_size).
+    #[arg(long, default_value_t = 15)]
     seeds: usize,
-    /// R1: variations asked per seed.
-    #[arg(long, default_value_t = 8)]
+    /// R1: variations asked per seed (0: drawn 6..15 as the reference does).
+    #[arg(long, default_value_t = 0)]
     variations: usize,
+    /// R1: template form: fallback (no LLM), llm (LLM-style text, validated and hinted), default-query.
+    #[arg(long, value_enum, default_value = "fallback")]
+    template: miid_validator::query::TemplateMode,
+    /// R1: folder of base face images for the image request.
+    #[arg(long)]
+    images: Option<PathBuf>,
+    /// Seeds the query draws (reproducible queries).
+    #[arg(long)]
+    seed: Option<u64>,
     /// This validator's external IP, as sent in bt_header_dendrite_ip.
     #[arg(long, default_value = "127.0.0.1")]
     external_ip: String,
@@ -184,6 +341,11 @@ async fn main() -> anyhow::Result<()> {
             let report = tokio::task::spawn_blocking(move || score_command(&a)).await??;
             print!("{report}");
         }
+        Command::Run(a) => run_command(*a).await?,
+        Command::BenchRounds { miners, seconds, seeds, nominatim } => {
+            let line = bench_rounds_command(miners, seconds, seeds, nominatim).await?;
+            println!("{line}");
+        }
         Command::Bench { path, seconds, miners } => {
             let lines = tokio::task::spawn_blocking(move || bench_command(path, seconds, miners)).await??;
             for l in lines {
@@ -195,7 +357,14 @@ async fn main() -> anyhow::Result<()> {
             let chain = SnapshotChain::from_file(&a.metagraph)?;
             let dendrite = Arc::new(Dendrite::new(hotkey, &a.external_ip, a.transport));
             let config = RoundConfig { generation: a.generation, timeout: a.timeout, ..RoundConfig::default() };
-            let spec = QuerySpec { seeds: a.seeds, variations: a.variations, ..QuerySpec::default() };
+            let spec = QuerySpec {
+                seeds: a.seeds,
+                variations: a.variations,
+                mode: a.template,
+                image_dir: a.images.clone(),
+                seed: a.seed,
+                ..QuerySpec::default()
+            };
             let r = query_round(&chain, dendrite, &config, &spec).await?;
             print!("{}", round::table(&r.results, r.uav_seed.as_deref()));
             if let (Some(url), Some(spec)) = (a.nominatim.clone(), r.round_spec()) {
@@ -265,4 +434,137 @@ fn bench_command(path: Option<PathBuf>, seconds: f64, miners: usize) -> anyhow::
     let vectors = bench_rounds(&label, &rounds, budget)?;
     let synthetic = bench_rounds(&format!("synthetic {miners}-miner round"), &[synthetic_round(miners)], budget)?;
     Ok(vec![vectors.to_string(), synthetic.to_string()])
+}
+
+/// `validator-sim run`.
+async fn run_command(a: RunArgs) -> anyhow::Result<()> {
+    use miid_validator::runner::{Validator, ValidatorConfig};
+    let chain: Arc<dyn miid_chain::Chain> = match (&a.metagraph, &a.network) {
+        (Some(path), _) => Arc::new(SnapshotChain::from_file(path)?),
+        (None, Some(network)) => anyhow::bail!(
+            "--subtensor.network {network}: this build has no Subtensor chain client yet (miid-chain's Subtensor \
+             implementation); run against a snapshot with --metagraph FILE"
+        ),
+        (None, None) => anyhow::bail!("give --metagraph FILE or --subtensor.network NETWORK"),
+    };
+    let hotkey = wallet::load_hotkey(&a.wallet_path, &a.wallet_name, &a.wallet_hotkey)?;
+    let dendrite =
+        Arc::new(Dendrite::new(hotkey, &a.external_ip, a.transport).with_max_response_bytes(a.max_response_bytes));
+    if !(0.0..=1.0).contains(&a.alpha) || !(0.0..=1.0).contains(&a.burn_fraction) {
+        anyhow::bail!("--alpha and --burn-fraction must be between 0 and 1");
+    }
+    let postval = a.s3_endpoint.as_ref().map(|endpoint| {
+        let mut f = miid_validator::postval::FetchConfig {
+            endpoint: Some(endpoint.clone()),
+            bucket: a.s3_bucket.clone(),
+            path_style: true,
+            ..Default::default()
+        };
+        f.access_key = a.s3_access_key.clone();
+        f.secret_key = a.s3_secret_key.clone();
+        f
+    });
+    let batch = if a.no_waits {
+        round::BatchPolicy::immediate(a.batch_size)
+    } else {
+        round::BatchPolicy { batch_size: a.batch_size, ..Default::default() }
+    };
+    let config = ValidatorConfig {
+        generation: a.generation,
+        sample_size: a.sample_size,
+        batch,
+        timeout: a.timeout,
+        adaptive_timeout: !a.fixed_timeout,
+        max_request_timeout: a.max_request_timeout,
+        image_timeout_extension: a.image_timeout_extension,
+        seeds: a.seeds,
+        variation_count: a.variation_count,
+        template_mode: a.template,
+        image_dir: a.images.clone(),
+        reveal_delay_s: a.reveal_delay,
+        scoring: miid_scoring::round::RoundConfig {
+            burn_fraction: a.burn_fraction,
+            uav_grading: !a.no_uav_grading,
+            ..Default::default()
+        },
+        alpha: a.alpha,
+        min_allowed_weights: a.min_allowed_weights,
+        max_weight_limit: a.max_weight_limit,
+        min_round_secs: a.min_round_secs,
+        post_round_sleep_secs: a.post_round_sleep,
+        seed: a.seed,
+        reputation_source: a.reputation.clone(),
+        geocoder: a.nominatim.clone().map(|n| (n, a.photon.clone(), !a.no_rate_limit)),
+        beacon: a.beacon.clone(),
+        postval,
+        postval_wait: std::time::Duration::from_secs_f64(a.postval_wait.max(0.0)),
+        upload: a.upload.clone(),
+        reset_scores_on_start: a.reset_scores_on_start,
+        crash_after: a.crash_after.map(|p| (p, a.crash_round)),
+        ..ValidatorConfig::default()
+    };
+    let mut v = Validator::open(chain, dendrite, config, &a.state_dir).await?;
+    tracing::info!(state_dir = %a.state_dir.display(), completed = v.state().rounds_completed, "validator state loaded");
+    let reports = v.run(a.rounds, false).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(a.drain_postval.max(0.0));
+    while !v.state().pending_postval.is_empty() && std::time::Instant::now() < deadline {
+        v.run_due_postval().await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    for r in &reports {
+        println!("{}", serde_json::to_string(r)?);
+    }
+    Ok(())
+}
+
+/// `validator-sim bench-rounds`: whole rounds against instant loopback miners.
+async fn bench_rounds_command(
+    miners: usize,
+    seconds: f64,
+    seeds: usize,
+    nominatim: Option<String>,
+) -> anyhow::Result<String> {
+    use miid_validator::loopback::{Behaviour, spawn};
+    use miid_validator::runner::{Validator, ValidatorConfig};
+    if !(seconds.is_finite() && seconds > 0.0) || miners == 0 {
+        anyhow::bail!("--seconds must be positive and --miners at least 1");
+    }
+    let hotkey = miid_protocol::Hotkey::from_uri("//BenchValidator")?;
+    let stand_ins = spawn(&hotkey, &vec![Behaviour::Instant; miners]).await?;
+    let chain = Arc::new(SnapshotChain::from_metagraph(stand_ins.metagraph.clone()));
+    let dendrite = Arc::new(Dendrite::new(hotkey, "127.0.0.1", Scheme::V10));
+    let dir = tempfile::tempdir()?;
+    let config = ValidatorConfig {
+        sample_size: miners,
+        batch: round::BatchPolicy::immediate(150),
+        timeout: 30.0,
+        adaptive_timeout: false,
+        seeds,
+        min_round_secs: 0.0,
+        post_round_sleep_secs: 0.0,
+        seed: Some(1),
+        geocoder: nominatim.clone().map(|n| (n, "http://127.0.0.1:9".to_owned(), false)),
+        ..ValidatorConfig::default()
+    };
+    let mut v = Validator::open(chain, dendrite, config, dir.path()).await?;
+    let start = std::time::Instant::now();
+    let (mut n, mut query, mut score, mut answered) = (0u64, 0.0, 0.0, 0usize);
+    while start.elapsed().as_secs_f64() < seconds {
+        let r = v.run_round().await?;
+        n += 1;
+        query += r.query_secs;
+        score += r.score_secs;
+        answered += r.answered;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Ok(format!(
+        "{miners} loopback miners, {seeds} seeds/round, geocoder {}: {n} rounds in {secs:.1} s = {:.1} rounds/min \
+         (per round: query {:.3} s, scoring {:.3} s, rest {:.3} s; {:.1} answers/round)",
+        nominatim.as_deref().unwrap_or("none"),
+        n as f64 * 60.0 / secs,
+        query / n as f64,
+        score / n as f64,
+        (secs - query - score) / n as f64,
+        answered as f64 / n as f64
+    ))
 }

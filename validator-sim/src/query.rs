@@ -1,98 +1,264 @@
 //! Building the request a validator sends (spec validator-round.md; miner-protocol.md 3.4).
 //!
-//! R1: seed identities from several scripts, the reference's default query template, and the
-//! UAV block naming one seed. R2: an image request of the five catalogue variations with their
+//! R1 ([`build_r1`]): the reference's query generator — seed identities ([`crate::seeds`]), query
+//! parameters and template ([`crate::template`]), UAV block and image request ([`crate::image`]),
+//! in the reference's order of draws. R2: an image request of the five catalogue variations with their
 //! description texts, the drand target of the round arithmetic and a challenge id.
 
-use rand::Rng;
-use rand::seq::{IndexedRandom, SliceRandom};
+use std::path::PathBuf;
 
-use miid_protocol::drand::{R2_REVEAL_DELAY_S, Schedule};
+use rand::Rng;
+use rand::seq::IndexedRandom;
+use serde::{Deserialize, Serialize};
+
+use miid_protocol::drand::{R1_REVEAL_DELAY_S, R2_REVEAL_DELAY_S, Schedule};
 use miid_protocol::synapse::{Generation, IdentitySynapse, ImageRequest, VariationRequest};
 use miid_scoring::kav;
+use miid_scoring::rng::PyRandom;
 
-/// `(name, dob, country, script)` seeds across Latin, Cyrillic, Arabic and CJK names. The
-/// script decides which name scorer applies (only `latin` gets the full one, spec Q25).
-const SEED_POOL: &[(&str, &str, &str, &str)] = &[
-    ("John Smith", "1990-05-14", "United States", "latin"),
-    ("Maria Garcia", "1985-02-01", "Spain", "latin"),
-    ("Olivia Brown", "1978-11-23", "United Kingdom", "latin"),
-    ("Lukas Schneider", "1992-07-09", "Germany", "latin"),
-    ("Chloe Martin", "2001-03-30", "France", "latin"),
-    ("Giulia Romano", "1969-12-05", "Italy", "latin"),
-    ("Иван Петров", "1970-07-07", "Russia", "cyrillic"),
-    ("Олена Коваленко", "1988-09-17", "Ukraine", "cyrillic"),
-    ("محمد العلي", "1983-04-12", "Syria", "arabic"),
-    ("فاطمة حسن", "1995-01-28", "Egypt", "arabic"),
-    ("王伟", "1975-08-19", "China", "chinese"),
-    ("山田太郎", "1980-10-10", "Japan", "japanese"),
-    ("Kim Minjun", "1999-06-21", "South Korea", "latin"),
-    ("Ahmed Khan", "1987-02-14", "Pakistan", "latin"),
-    ("Priya Sharma", "1993-05-03", "India", "latin"),
-    ("Carlos Silva", "1972-09-29", "Brazil", "latin"),
-];
+use crate::image;
+use crate::seeds::{self, Faker, Identity};
+use crate::template::{self, QueryLabels, TemplateWriter};
 
-/// The reference's default template, with `{name}`/`{address}`/`{dob}` left for the miner.
-fn default_template(count: usize) -> String {
-    format!(
-        "The following name is the seed name to generate variations for: {{name}}. Generate {count} variations of the name {{name}}, \
-ensuring phonetic similarity: {{'Medium': 0.5}}, and orthographic similarity: {{'Medium': 0.5}}, and also include 30% of variations \
-that follow: Additionally, generate variations that perform these transformations: Replace random vowels with different vowels. \
-The following address is the seed country/city to generate address variations for: {{address}}. Generate unique real addresses \
-within the specified country/city for each variation.  The following date of birth is the seed DOB to generate variations for: {{dob}}."
-    )
+/// Which of the reference's template forms a round uses (6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemplateMode {
+    /// The template fallback (6.2): what a reference validator sends when its LLM is down.
+    #[default]
+    Fallback,
+    /// LLM-written text (6.3) from the offline [`template::CannedWriter`], statically validated,
+    /// with hints appended (6.5/6.6).
+    Llm,
+    /// `neuron.use_default_query`: always ends in the exception fallback (6.4, V3).
+    DefaultQuery,
 }
 
-fn uav_block(seed: &str) -> String {
-    format!(
-        "\n\n[UAV REQUIREMENTS - Phase 3]:\nFor the seed \"{seed}\" ONLY, use this structure: \
-{{\"{seed}\": {{\"variations\": [[name, dob, address], ...], \"uav\": {{\"address\": \"...\", \"label\": \"...\", \"latitude\": ..., \"longitude\": ...}}}}}}. \
-The UAV address must be in the seed's country/city and look legitimate but might fail geocoding \
-(e.g. \"123 Main Str\" typo, \"456 Oak Av\" abbreviation, \"789 1st St\" missing direction); explain it in \"label\"."
-    )
+/// How to generate an R1 query.
+#[derive(Debug, Clone)]
+pub struct R1Options {
+    /// `seed_names.sample_size` (reference 15).
+    pub sample_size: usize,
+    /// Overrides the drawn variation count (the draw is still made, keeping the draw order).
+    pub variation_count: Option<u32>,
+    pub mode: TemplateMode,
+    /// Base images; `None` or a failing folder → no image request (9.1).
+    pub image_dir: Option<PathBuf>,
+    pub schedule: Schedule,
+    /// Reference 4320 s (V13).
+    pub reveal_delay_s: u64,
+    /// "Today" for dates of birth.
+    pub today: chrono::NaiveDate,
+    /// Unix seconds (challenge id, drand target).
+    pub now: u64,
+}
+
+impl Default for R1Options {
+    fn default() -> Self {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        R1Options {
+            sample_size: 15,
+            variation_count: None,
+            mode: TemplateMode::Fallback,
+            image_dir: None,
+            schedule: Schedule::default(),
+            reveal_delay_s: R1_REVEAL_DELAY_S,
+            today: chrono::Utc::now().date_naive(),
+            now,
+        }
+    }
+}
+
+/// How the template was produced (the results record's `query_generation`/`query_validation`).
+#[derive(Debug, Clone, Serialize)]
+pub struct GenerationInfo {
+    pub mode: TemplateMode,
+    pub model_used: Option<String>,
+    pub decision: String,
+    pub static_issues: Vec<String>,
+    pub final_issues: Vec<String>,
+    pub template_has_hints: bool,
+    pub generation_time: f64,
 }
 
 /// An R1 request and what the scorer needs to grade the answers to it.
 #[derive(Debug, Clone)]
 pub struct R1Query {
     pub synapse: IdentitySynapse,
-    /// The seed named in the UAV block (labelled High Risk).
-    pub uav_seed: String,
+    /// The seed named in the UAV block (a High Risk seed); none in the exception fallback.
+    pub uav_seed: Option<String>,
+    /// The identities in seed (send) order, `UAV` flag set.
+    pub identities: Vec<Identity>,
     /// The seeds as the scorer reads them (script and label included).
     pub seeds: Vec<kav::Seed>,
     /// The parameters the template asks for, as the scorer reads them.
     pub params: kav::Query,
+    pub labels: QueryLabels,
+    /// The template before the UAV and image blocks (for `formatted_queries`, 14.1).
+    pub base_template: String,
+    pub generation: GenerationInfo,
 }
 
-/// An R1 request of `n_seeds` seeds and `count` variations each.
-pub fn r1_query(n_seeds: usize, count: usize, timeout: f64, rng: &mut impl Rng) -> R1Query {
-    let mut pool: Vec<_> = SEED_POOL.to_vec();
-    pool.shuffle(rng);
-    let chosen: Vec<_> = pool.into_iter().take(n_seeds.clamp(1, SEED_POOL.len())).collect();
-    let uav_seed = chosen.choose(rng).expect("at least one seed").0.to_owned();
-    let mut s = IdentitySynapse::new(Generation::R1, timeout);
-    s.identity = Some(chosen.iter().map(|(n, d, c, _)| vec![(*n).into(), (*d).into(), (*c).into()]).collect());
-    s.query_template = Some(default_template(count) + &uav_block(&uav_seed));
-    let seeds = chosen
-        .iter()
-        .map(|(name, dob, country, script)| kav::Seed {
-            name: (*name).into(),
-            dob: (*dob).into(),
-            address: (*country).into(),
-            script: (*script).into(),
-            label: if *name == uav_seed { "High Risk" } else { "positive" }.into(),
-        })
-        .collect();
-    // What default_template asks for, in the scorer's terms.
-    let params = kav::Query {
-        variation_count: count as u32,
-        phonetic_similarity: [("Medium".to_owned(), 0.5)].into_iter().collect(),
-        orthographic_similarity: [("Medium".to_owned(), 0.5)].into_iter().collect(),
-        rule_based: Some(
-            serde_json::json!({"selected_rules": ["replace_random_vowel_with_random_vowel"], "rule_percentage": 30}),
-        ),
+/// Builds an R1 request as the reference does (sections 4–9), drawing from `global` in the
+/// reference's order; `faker` supplies the Faker-generated names; `writer` is the LLM backend for
+/// [`TemplateMode::Llm`]. `image_cycle` is the persistent `global_index` (9.2).
+pub fn build_r1<R: Rng>(
+    opts: &R1Options,
+    validator_ss58: &str,
+    global: &mut PyRandom,
+    faker_rng: &mut R,
+    writer: Option<&mut dyn TemplateWriter>,
+    image_cycle: &mut u64,
+    timeout: f64,
+) -> R1Query {
+    let started = std::time::Instant::now();
+    let mut faker = Faker { rng: faker_rng, today: opts.today };
+    let (mut vc, mut phon, mut orth, mut p) = template::draw_params(global);
+    if let Some(v) = opts.variation_count {
+        vc = v;
+    }
+    let (identities, labels, base, info) = match opts.mode {
+        TemplateMode::DefaultQuery => {
+            // 6.4: the drawn values are overwritten, then the crash sends the round into the
+            // exception fallback (15 variations, fresh rules, Latin negatives only).
+            (vc, phon, orth, p) = (10, vec![("Medium".into(), 0.5)], vec![("Medium".into(), 0.5)], 30);
+            let _ = (vc, &phon, &orth, p);
+            let labels = QueryLabels {
+                variation_count: opts.variation_count.unwrap_or(15),
+                phonetic: vec![("Medium".into(), 0.5)],
+                orthographic: vec![("Medium".into(), 0.5)],
+                rule_percentage: 30,
+                selected_rules: template::draw_rules(global),
+            };
+            let base = template::exception_core(&labels) + &template::address_dob_suffix(true);
+            let ids = seeds::fallback(opts.sample_size, global, &mut faker);
+            let info = GenerationInfo {
+                mode: opts.mode,
+                model_used: None,
+                decision: "Used fallback query generation due to an exception.".into(),
+                static_issues: vec![],
+                final_issues: vec![],
+                template_has_hints: false,
+                generation_time: 0.0,
+            };
+            (ids, labels, base, info)
+        }
+        TemplateMode::Fallback | TemplateMode::Llm => {
+            let labels = QueryLabels {
+                variation_count: vc,
+                phonetic: phon,
+                orthographic: orth,
+                rule_percentage: p,
+                selected_rules: template::draw_rules(global),
+            };
+            let (core, info) = write_core(opts.mode, &labels, writer);
+            let base = core + &template::address_dob_suffix(false);
+            let ids = seeds::generate(opts.sample_size, global, &mut faker);
+            (ids, labels, base, info)
+        }
     };
-    R1Query { synapse: s, uav_seed, seeds, params }
+    let mut identities = identities;
+    let uav_seed = seeds::choose_uav(&mut identities, global);
+    let mut template = base.clone();
+    if let Some(seed) = &uav_seed {
+        template.push_str(&template::uav_block(seed));
+    }
+    let image = opts.image_dir.as_deref().and_then(|dir| {
+        image::build(
+            global,
+            image::ImageParams {
+                dir,
+                global_index: image_cycle,
+                now: opts.now,
+                schedule: opts.schedule,
+                reveal_delay_s: opts.reveal_delay_s,
+                validator_ss58,
+            },
+        )
+    });
+    let image_request = image.map(|(req, block)| {
+        template.push_str(&block);
+        req
+    });
+    let mut s = IdentitySynapse::new(Generation::R1, timeout);
+    s.identity = Some(identities.iter().map(|i| vec![i.name.clone(), i.dob.clone(), i.address.clone()]).collect());
+    s.query_template = Some(template);
+    s.image_request = image_request;
+    let info = GenerationInfo { generation_time: started.elapsed().as_secs_f64(), ..info };
+    R1Query {
+        synapse: s,
+        uav_seed,
+        seeds: identities.iter().map(Identity::to_seed).collect(),
+        params: labels.to_query(),
+        identities,
+        labels,
+        base_template: base,
+        generation: info,
+    }
+}
+
+/// The template core and how it was obtained (6.2, 6.3, 6.5, 6.6).
+fn write_core(
+    mode: TemplateMode,
+    labels: &QueryLabels,
+    writer: Option<&mut dyn TemplateWriter>,
+) -> (String, GenerationInfo) {
+    let fallback = |decision: &str| {
+        (
+            template::fallback_core(labels),
+            GenerationInfo {
+                mode,
+                model_used: None,
+                decision: decision.into(),
+                static_issues: vec![],
+                final_issues: vec![],
+                template_has_hints: false,
+                generation_time: 0.0,
+            },
+        )
+    };
+    let Some(writer) = writer.filter(|_| mode == TemplateMode::Llm) else {
+        return fallback("Fell back to simple template after all LLM generation attempts failed.");
+    };
+    match writer.write(&template::generation_prompt(labels), labels) {
+        Err(e) => {
+            tracing::warn!(error = %e, "query writer failed; template fallback");
+            fallback("Fell back to simple template after all LLM generation attempts failed.")
+        }
+        Ok(reply) => {
+            let reply = reply.trim().to_owned();
+            let v = template::static_validate(&reply, labels);
+            // No judge backend: a judge that cannot be reached adds no issues (lenient mode, 6.7).
+            let hinted = template::append_hints(&reply, &v.issues);
+            let decision = if v.valid {
+                "Used template from this attempt."
+            } else {
+                "Proceeded with invalid template from this attempt after adding hints."
+            };
+            let has_hints = hinted != reply;
+            (
+                hinted,
+                GenerationInfo {
+                    mode,
+                    model_used: Some(writer.model()),
+                    decision: decision.into(),
+                    static_issues: v.issues.clone(),
+                    final_issues: v.issues,
+                    template_has_hints: has_hints,
+                    generation_time: 0.0,
+                },
+            )
+        }
+    }
+}
+
+/// An R1 request of `n_seeds` seeds and `count` variations each, drawn as the reference does
+/// (template fallback, no image request) from a generator seeded by `rng`.
+pub fn r1_query(n_seeds: usize, count: usize, timeout: f64, rng: &mut impl Rng) -> R1Query {
+    let mut global = PyRandom::new(rng.random::<u64>() as u128);
+    let opts = R1Options { sample_size: n_seeds, variation_count: Some(count as u32), ..R1Options::default() };
+    let mut cycle = 0;
+    build_r1(&opts, "", &mut global, rng, None, &mut cycle, timeout)
 }
 
 /// A 1×1 PNG (the spec's worked example), the base image when no folder is given.
@@ -245,18 +411,119 @@ mod tests {
     fn r1_names_the_uav_seed_among_the_seeds() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(1);
         let q = r1_query(5, 8, 60.0, &mut rng);
-        let (s, uav) = (q.synapse, q.uav_seed);
-        assert_eq!(q.seeds.iter().filter(|seed| seed.label == "High Risk").count(), 1);
-        assert!(
-            miid_scoring::rules::rule_info("replace_random_vowel_with_random_vowel").is_some(),
-            "the template's rule is a real rule"
-        );
-        let ids = s.identity.unwrap();
+        let uav = q.uav_seed.clone().expect("a High Risk seed");
+        assert_eq!(q.seeds.iter().filter(|s| s.name == uav && s.label == "High Risk").count(), 1);
+        let ids = q.synapse.identity.unwrap();
         assert_eq!(ids.len(), 5);
         assert!(ids.iter().any(|r| r[0] == uav));
-        let t = s.query_template.unwrap();
-        assert!(t.contains("{name}") && t.contains("Generate 8 variations"));
+        let t = q.synapse.query_template.unwrap();
+        assert!(t.contains("{name}") && t.contains("Generate 8 variations of the name {name}"));
         assert!(t.contains(&format!("For the seed \"{uav}\" ONLY")));
+    }
+
+    fn opts(seed: u64, mode: TemplateMode, images: bool) -> R1Options {
+        R1Options {
+            mode,
+            image_dir: images.then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/faces")),
+            today: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+            now: 1_767_225_600 + seed,
+            ..R1Options::default()
+        }
+    }
+
+    fn build(seed: u64, mode: TemplateMode, images: bool) -> R1Query {
+        let mut global = PyRandom::new(seed as u128);
+        let mut faker = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut writer = template::CannedWriter::new(seed);
+        let mut cycle = seed * 2;
+        build_r1(
+            &opts(seed, mode, images),
+            "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+            &mut global,
+            &mut faker,
+            Some(&mut writer),
+            &mut cycle,
+            1650.0,
+        )
+    }
+
+    /// Table-driven over many seeds and every template form: the sent template passes the
+    /// validator's own static checks (6.6) once hints are counted, carries the suffixes and
+    /// blocks in the reference's order, and the labels follow the reference's ranges.
+    #[test]
+    fn generated_queries_pass_the_reference_checks() {
+        for mode in [TemplateMode::Fallback, TemplateMode::Llm, TemplateMode::DefaultQuery] {
+            let mut hinted = 0;
+            for seed in 0..60 {
+                let q = build(seed, mode, seed % 3 != 0);
+                let t = q.synapse.query_template.as_deref().unwrap();
+                let l = &q.labels;
+                assert!(t.starts_with(q.base_template.as_str()));
+                let v = template::static_validate(&q.base_template, l);
+                assert!(v.valid, "{mode:?} seed {seed}: {t}");
+                match mode {
+                    TemplateMode::Fallback => {
+                        assert!((6..=15).contains(&l.variation_count) && (10..=60).contains(&l.rule_percentage));
+                        assert!(v.issues.is_empty(), "seed {seed}: {:?}", v.issues);
+                        assert!(q.base_template.starts_with("The following name is the seed name"));
+                    }
+                    TemplateMode::Llm => {
+                        // Whatever the writer missed is spelled out in the hints line.
+                        let core_issues = &q.generation.static_issues;
+                        if !core_issues.is_empty() {
+                            hinted += 1;
+                            let hints = format!("\n[VALIDATION HINTS]: {}", core_issues.join("; "));
+                            assert!(q.base_template.contains(&hints), "seed {seed}");
+                        }
+                    }
+                    TemplateMode::DefaultQuery => {
+                        assert_eq!((l.variation_count, l.rule_percentage), (15, 30));
+                        assert!(t.contains("ensuring phonetic similarity: {'Medium': 0.5}"));
+                        assert!(!t.contains("For year+month"));
+                        assert!(q.uav_seed.is_none() && !t.contains("[UAV REQUIREMENTS"));
+                        assert!(q.identities.iter().all(|i| i.label == seeds::Label::Negative));
+                    }
+                }
+                assert!((1..=3).contains(&l.selected_rules.len()));
+                let ids = q.synapse.identity.as_ref().unwrap();
+                assert_eq!(ids.len(), 15);
+                for placeholder in ["{name}", "{address}", "{dob}", "[ADDITIONAL CONTEXT]:"] {
+                    assert!(t.contains(placeholder), "{placeholder}");
+                }
+                let uav_at = t.find("[UAV REQUIREMENTS - Phase 3]:");
+                let img_at = t.find("[IMAGE VARIATION REQUIREMENTS]");
+                if let Some(seed_name) = &q.uav_seed {
+                    assert!(t.contains(&format!("For the seed \"{seed_name}\" ONLY")));
+                    let flagged = q.identities.iter().find(|i| i.uav).unwrap();
+                    assert_eq!((&flagged.name, flagged.label), (seed_name, seeds::Label::HighRisk));
+                }
+                match (&q.synapse.image_request, img_at) {
+                    (Some(img), Some(at)) => {
+                        assert!(uav_at.is_none_or(|u| u < at), "UAV block before the image block");
+                        assert!(t.ends_with("intensity level.\n"));
+                        assert!((1..=3).contains(&img.variation_requests.len()));
+                        assert_eq!(img.reveal_timestamp as u64, Schedule::default().time_of(img.target_drand_round));
+                        assert!(img.challenge_id.as_deref().unwrap().starts_with("challenge_"));
+                    }
+                    (None, None) => assert_eq!(seed % 3, 0),
+                    other => panic!("image request and block disagree: {:?}", other.1),
+                }
+                // The scorer's view agrees with what was sent.
+                assert_eq!(q.params.variation_count, l.variation_count);
+                for (row, seed) in ids.iter().zip(&q.seeds) {
+                    assert_eq!((&row[0], &row[1], &row[2]), (&seed.name, &seed.dob, &seed.address));
+                }
+            }
+            if mode == TemplateMode::Llm {
+                assert!(hinted > 0, "the LLM-style writer sometimes misses requirements");
+            }
+        }
+    }
+
+    #[test]
+    fn same_seed_same_query() {
+        let (a, b) = (build(9, TemplateMode::Fallback, true), build(9, TemplateMode::Fallback, true));
+        assert_eq!(a.synapse, b.synapse);
     }
 
     #[test]

@@ -446,7 +446,7 @@ async fn drive(
         let (request, uav_seed, r1, target_round) = match v.generation {
             Generation::R1 => {
                 let q = query::r1_query(v.seeds, v.variations, v.timeout, &mut rng);
-                (q.synapse.clone(), Some(q.uav_seed.clone()), Some(q), None)
+                (q.synapse.clone(), q.uav_seed.clone(), Some(q), None)
             }
             Generation::R2 => {
                 let (now, schedule) = match &services.drand {

@@ -7,14 +7,22 @@
 //! - [`admission`]: who may call a miner (spec miner-protocol.md 3.1 and 3.2): the reference's
 //!   whitelist by default, optional registration / permit / stake gates, an "open" mode for
 //!   testnets, priority by stake, and a per-hotkey rate limit.
+//! - [`subtensor`] (feature `subtensor`): `Subtensor`, the trait against a live node (finney,
+//!   test, local, any ws(s) URL) through subxt. It adds subxt's dependency tree (a cold debug
+//!   build of this crate with it took 2 min 48 s on the 2-core dev machine), so only the miner
+//!   and tools that talk to a real chain enable it.
 
 pub mod admission;
 pub mod metagraph;
 pub mod snapshot;
+#[cfg(feature = "subtensor")]
+pub mod subtensor;
 
 pub use admission::{Admission, AdmissionMode, RateLimiter, Refusal};
 pub use metagraph::{AxonEndpoint, Metagraph, Neuron};
 pub use snapshot::SnapshotChain;
+#[cfg(feature = "subtensor")]
+pub use subtensor::{Network, Retry, Subtensor};
 
 use miid_protocol::Hotkey;
 

@@ -364,7 +364,6 @@ struct RawNeuronLite {
 struct RawAxonInfo {
     ip: u128,
     port: u16,
-    ip_type: u8,
 }
 
 /// Decodes the response of `NeuronInfoRuntimeApi::get_neurons_lite` with `metadata`'s types.
@@ -387,17 +386,17 @@ pub fn decode_neurons_lite(metadata: &subxt::metadata::Metadata, bytes: &[u8]) -
             coldkey: PublicKey::from_bytes(n.coldkey).to_ss58(),
             stake: n.stake.iter().map(|(_, rao)| *rao as f64).sum::<f64>() / RAO_PER_TAO,
             validator_permit: n.validator_permit,
-            axon: AxonEndpoint { ip: int_to_ip(n.axon_info.ip, n.axon_info.ip_type), port: n.axon_info.port },
+            axon: AxonEndpoint { ip: int_to_ip(n.axon_info.ip), port: n.axon_info.port },
         })
         .collect())
 }
 
-/// The SDK's `int_to_ip` (netaddr): IPv4 for type 4, IPv6 for 6; anything else is "0.0.0.0".
-pub fn int_to_ip(ip: u128, ip_type: u8) -> String {
-    match ip_type {
-        4 if ip <= u32::MAX as u128 => Ipv4Addr::from(ip as u32).to_string(),
-        6 => Ipv6Addr::from(ip).to_string(),
-        _ => "0.0.0.0".to_owned(),
+/// The SDK's `int_to_ip` (`str(netaddr.IPAddress(ip))`): an IPv4 address when the number fits
+/// in 32 bits, IPv6 otherwise; `ip_type` is not consulted, as in the SDK.
+pub fn int_to_ip(ip: u128) -> String {
+    match u32::try_from(ip) {
+        Ok(v4) => Ipv4Addr::from(v4).to_string(),
+        Err(_) => Ipv6Addr::from(ip).to_string(),
     }
 }
 
@@ -427,7 +426,7 @@ impl AxonParams {
     }
 
     pub fn ip_string(&self) -> String {
-        int_to_ip(self.ip, self.ip_type)
+        int_to_ip(self.ip)
     }
 
     fn values(&self, netuid: u16) -> Vec<subxt::dynamic::Value> {
@@ -566,7 +565,7 @@ mod tests {
         assert_eq!(p6.ip_type, 6);
         assert_eq!(p6.ip_string(), "2001:db8::1");
         assert!(AxonParams::new("example.com", 1).unwrap_err().to_string().contains("--axon.external_ip"));
-        assert_eq!(int_to_ip(0, 0), "0.0.0.0");
+        assert_eq!(int_to_ip(0), "0.0.0.0");
     }
 
     #[test]

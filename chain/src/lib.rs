@@ -7,6 +7,8 @@
 //! - [`admission`]: who may call a miner (spec miner-protocol.md 3.1 and 3.2): the reference's
 //!   whitelist by default, optional registration / permit / stake gates, an "open" mode for
 //!   testnets, priority by stake, and a per-hotkey rate limit.
+//! - [`synced`]: a metagraph kept in memory and refreshed in the background (what a miner on a
+//!   live chain reads per request), surviving node outages with backoff.
 //! - [`subtensor`] (feature `subtensor`): `Subtensor`, the trait against a live node (finney,
 //!   test, local, any ws(s) URL) through subxt. It adds subxt's dependency tree (a cold debug
 //!   build of this crate with it took 2 min 48 s on the 2-core dev machine), so only the miner
@@ -14,15 +16,19 @@
 
 pub mod admission;
 pub mod metagraph;
+pub mod retry;
 pub mod snapshot;
+pub mod synced;
 #[cfg(feature = "subtensor")]
 pub mod subtensor;
 
 pub use admission::{Admission, AdmissionMode, RateLimiter, Refusal};
 pub use metagraph::{AxonEndpoint, Metagraph, Neuron};
+pub use retry::Retry;
 pub use snapshot::SnapshotChain;
+pub use synced::{SyncStatus, SyncedChain};
 #[cfg(feature = "subtensor")]
-pub use subtensor::{Network, Retry, Subtensor};
+pub use subtensor::{Network, Subtensor};
 
 use miid_protocol::Hotkey;
 

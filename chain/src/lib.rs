@@ -18,17 +18,17 @@ pub mod admission;
 pub mod metagraph;
 pub mod retry;
 pub mod snapshot;
-pub mod synced;
 #[cfg(feature = "subtensor")]
 pub mod subtensor;
+pub mod synced;
 
 pub use admission::{Admission, AdmissionMode, RateLimiter, Refusal};
 pub use metagraph::{AxonEndpoint, Metagraph, Neuron};
 pub use retry::Retry;
 pub use snapshot::SnapshotChain;
-pub use synced::{SyncStatus, SyncedChain};
 #[cfg(feature = "subtensor")]
 pub use subtensor::{Network, Subtensor};
+pub use synced::{SyncStatus, SyncedChain};
 
 use miid_protocol::Hotkey;
 
@@ -71,6 +71,12 @@ pub trait Chain: Send + Sync {
 
     /// Publishes the axon endpoint of `hotkey` (a miner announcing where validators reach it).
     async fn serve_axon(&self, hotkey: &Hotkey, ip: &str, port: u16) -> Result<(), ChainError>;
+
+    /// How fresh the metagraph is, for implementations that sync it in the background
+    /// ([`SyncedChain`]); `None` for ones that read it on every call.
+    fn sync_status(&self) -> Option<SyncStatus> {
+        None
+    }
 
     /// Sets weights signed by `hotkey` (a validator).
     async fn set_weights(&self, hotkey: &Hotkey, uids: &[u16], weights: &[f64]) -> Result<WeightsUpdate, ChainError>;

@@ -49,5 +49,4 @@ mod tests {
         let d: Vec<u64> = (0..6).map(|n| r.delay_before(n).as_millis() as u64).collect();
         assert_eq!(d, vec![0, 100, 200, 400, 500, 500]);
     }
-
 }

@@ -339,7 +339,9 @@ pub fn decode_neurons_lite(metadata: &subxt::metadata::Metadata, bytes: &[u8]) -
     let method = metadata
         .runtime_api_trait_by_name("NeuronInfoRuntimeApi")
         .and_then(|t| t.method_by_name("get_neurons_lite"))
-        .ok_or_else(|| ChainError::Unavailable("the node's runtime has no NeuronInfoRuntimeApi::get_neurons_lite".into()))?;
+        .ok_or_else(|| {
+            ChainError::Unavailable("the node's runtime has no NeuronInfoRuntimeApi::get_neurons_lite".into())
+        })?;
     let cursor = &mut &bytes[..];
     let raw = Vec::<RawNeuronLite>::decode_as_type(cursor, method.output_ty(), metadata.types())
         .map_err(|e| ChainError::Unavailable(format!("cannot decode get_neurons_lite: {e}")))?;
@@ -462,8 +464,14 @@ fn encode_call(
     args: &[subxt::dynamic::Value],
 ) -> Result<Vec<u8>, ChainError> {
     let composite = subxt::ext::scale_value::Composite::Unnamed(args.to_vec());
-    subxt::ext::frame_decode::extrinsics::encode_call_data("SubtensorModule", call, &composite, metadata, metadata.types())
-        .map_err(|e| ChainError::Unavailable(format!("cannot encode SubtensorModule::{call}: {e}")))
+    subxt::ext::frame_decode::extrinsics::encode_call_data(
+        "SubtensorModule",
+        call,
+        &composite,
+        metadata,
+        metadata.types(),
+    )
+    .map_err(|e| ChainError::Unavailable(format!("cannot encode SubtensorModule::{call}: {e}")))
 }
 
 /// The SDK's `convert_weights_and_uids_for_emit` after `convert_uids_and_weights`: weights go
@@ -540,6 +548,8 @@ mod tests {
         let p = m.pallet_by_name("SubtensorModule").unwrap();
         assert!(p.call_variant_by_name("serve_axon").is_some());
         assert!(p.call_variant_by_name("set_mechanism_weights").is_some());
-        assert!(m.runtime_api_trait_by_name("NeuronInfoRuntimeApi").unwrap().method_by_name("get_neurons_lite").is_some());
+        assert!(
+            m.runtime_api_trait_by_name("NeuronInfoRuntimeApi").unwrap().method_by_name("get_neurons_lite").is_some()
+        );
     }
 }

@@ -24,6 +24,8 @@ pub struct SyncStatus {
     pub neurons: usize,
     /// Failed sync attempts since the last success (0 when healthy).
     pub failures: u32,
+    /// Failed sync attempts since start.
+    pub total_failures: u64,
     pub last_error: Option<String>,
 }
 
@@ -49,6 +51,7 @@ impl SyncedChain {
             block: first.block,
             neurons: first.neurons.len(),
             failures: 0,
+            total_failures: 0,
             last_error: None,
         };
         let me = Arc::new(SyncedChain { inner, current: RwLock::new((Arc::new(first), status)) });
@@ -74,6 +77,7 @@ impl SyncedChain {
                     block: m.block,
                     neurons: m.neurons.len(),
                     failures: 0,
+                    total_failures: self.status().total_failures,
                     last_error: None,
                 };
                 tracing::debug!(block = m.block, neurons = m.neurons.len(), "metagraph synced");
@@ -83,6 +87,7 @@ impl SyncedChain {
             Err(e) => {
                 let mut w = self.current.write();
                 w.1.failures += 1;
+                w.1.total_failures += 1;
                 w.1.last_error = Some(e.to_string());
                 Err(e)
             }
@@ -113,6 +118,10 @@ async fn refresh_loop(me: Weak<SyncedChain>, every: Duration, backoff: Retry) {
 impl Chain for SyncedChain {
     fn netuid(&self) -> u16 {
         self.inner.netuid()
+    }
+
+    fn sync_status(&self) -> Option<SyncStatus> {
+        Some(self.status())
     }
 
     async fn metagraph(&self) -> Result<Metagraph, ChainError> {

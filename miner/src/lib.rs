@@ -7,6 +7,7 @@
 //! - [`engine`]: the default text engine (rule-based, no model).
 //! - [`queue`]: the stake-ordered work gate.
 //! - [`cli`]: the `miner` command line (Bittensor-style flags, wallet subcommands).
+//! - [`metrics`]: Prometheus metrics and what `/health` reports.
 //! - [`node`]: starting on a live chain (subtensor connection with retries, metagraph sync,
 //!   the published address, the unregistered-hotkey message).
 
@@ -14,6 +15,7 @@ pub mod axon;
 pub mod cli;
 pub mod engine;
 pub mod forward;
+pub mod metrics;
 pub mod node;
 pub mod queue;
 pub mod upload;

@@ -62,7 +62,12 @@ pub async fn connect(args: &RunArgs) -> anyhow::Result<Arc<dyn Chain>> {
         .await
         .with_context(|| format!("reading the metagraph of netuid {} from {network}", args.netuid))?;
     let status = synced.status();
-    tracing::info!(block = status.block, neurons = status.neurons, every_blocks = args.chain.sync_blocks, "metagraph synced");
+    tracing::info!(
+        block = status.block,
+        neurons = status.neurons,
+        every_blocks = args.chain.sync_blocks,
+        "metagraph synced"
+    );
     Ok(synced)
 }
 
@@ -147,7 +152,10 @@ mod tests {
     fn retry_flags_make_the_backoff() {
         let a = args(&["--subtensor.retries", "3", "--subtensor.backoff_ms", "50", "--metagraph.sync_blocks", "2"]);
         let r = a.chain.retry();
-        assert_eq!((r.attempts, r.initial, r.delay_before(2)), (3, Duration::from_millis(50), Duration::from_millis(100)));
+        assert_eq!(
+            (r.attempts, r.initial, r.delay_before(2)),
+            (3, Duration::from_millis(50), Duration::from_millis(100))
+        );
         assert_eq!(a.chain.sync_every(), Duration::from_secs(24));
     }
 }

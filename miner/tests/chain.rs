@@ -8,7 +8,16 @@ const MINER: &str = env!("CARGO_BIN_EXE_miner");
 
 fn new_hotkey(dir: &std::path::Path) {
     let out = Command::new(MINER)
-        .args(["wallet", "new-hotkey", "--wallet.path", dir.to_str().unwrap(), "--wallet.name", "m", "--wallet.hotkey", "hk"])
+        .args([
+            "wallet",
+            "new-hotkey",
+            "--wallet.path",
+            dir.to_str().unwrap(),
+            "--wallet.name",
+            "m",
+            "--wallet.hotkey",
+            "hk",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -38,6 +38,8 @@ pub enum Command {
     /// Timelock encryption to a drand round.
     #[command(subcommand)]
     Tlock(TlockCommand),
+    /// Pre-flight checks (config, wallet, port, models, S3, drand, clock, chain): a ✓/✗ checklist.
+    Doctor(Box<crate::doctor::DoctorArgs>),
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Wallet(cmd)) => miid_miner::cli::wallet_command(cmd),
         Some(Command::Tlock(cmd)) => miid_miner::cli::tlock_command(cmd).await,
+        Some(Command::Doctor(args)) => miid_miner::doctor::doctor_command(*args).await,
         None => miid_miner::cli::run(cli.run).await,
     }
 }

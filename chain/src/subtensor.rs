@@ -209,7 +209,9 @@ async fn connect_with_retry(network: &Network, retry: &Retry) -> Result<Client, 
     for n in 0..attempts {
         let wait = retry.delay_before(n);
         if !wait.is_zero() {
-            tracing::warn!(network = %network, attempt = n + 1, of = attempts, wait_ms = wait.as_millis() as u64, error = %last, "subtensor unreachable; retrying");
+            let wait_ms = wait.as_millis() as u64;
+            tracing::warn!(network = %network, attempt = n + 1, of = attempts, wait_ms, error = %last,
+                "subtensor unreachable; retrying");
             tokio::time::sleep(wait).await;
         }
         match connect_once(network, retry.timeout).await {
@@ -255,7 +257,8 @@ impl Chain for Subtensor {
             tracing::info!(uid = me.uid, ip, port, "axon already published on chain; not sending serve_axon");
             return Ok(());
         }
-        tracing::info!(uid = me.uid, from = %format!("{}:{}", me.axon.ip, me.axon.port), to = %format!("{ip}:{port}"), "publishing axon (serve_axon)");
+        let from = format!("{}:{}", me.axon.ip, me.axon.port);
+        tracing::info!(uid = me.uid, from, to = %format!("{ip}:{port}"), "publishing axon (serve_axon)");
         let r = self.submit(hotkey, "SubtensorModule", "serve_axon", wanted.values(self.netuid)).await;
         if r.is_err() {
             self.drop_client().await;

@@ -107,8 +107,9 @@ async fn refresh_loop(me: Weak<SyncedChain>, every: Duration, backoff: Retry) {
                 let failures = chain.status().failures;
                 // Retry sooner than a full period, backing off; never later than the period.
                 wait = backoff.delay_before(failures).max(Duration::from_millis(10)).min(every);
-                tracing::warn!(error = %e, failures, retry_in_ms = wait.as_millis() as u64, waited_ms = started.elapsed().as_millis() as u64,
-                    "metagraph sync failed; keeping the previous metagraph");
+                let retry_in_ms = wait.as_millis() as u64;
+                let waited_ms = started.elapsed().as_millis() as u64;
+                tracing::warn!(error = %e, failures, retry_in_ms, waited_ms, "metagraph sync failed; keeping the previous metagraph");
             }
         }
     }

@@ -260,7 +260,11 @@ fn check_models(models: &[PathBuf]) -> Check {
                 return Check::fail(NAME, format!("{} is empty", p.display()), "download the model again");
             }
             Ok(_) => {
-                return Check::fail(NAME, format!("{} is not a file", p.display()), "give the path of the weights file");
+                return Check::fail(
+                    NAME,
+                    format!("{} is not a file", p.display()),
+                    "give the path of the weights file",
+                );
             }
             Err(e) => {
                 return Check::fail(

@@ -107,8 +107,8 @@ impl std::fmt::Debug for Subtensor {
 }
 
 impl Subtensor {
-    /// Connects (with `retry`) and checks that `netuid` exists, so a wrong endpoint or netuid
-    /// fails at start rather than at the first request.
+    /// Connects (with `retry`), so a wrong or unreachable endpoint fails at start. A netuid that
+    /// does not exist is reported by the first [`Chain::metagraph`] call.
     pub async fn connect(network: Network, netuid: u16, retry: Retry) -> Result<Self, ChainError> {
         let client = connect_with_retry(&network, &retry).await?;
         let chain = Subtensor { network, netuid, retry, client: Mutex::new(Some(client)) };
@@ -151,9 +151,31 @@ impl Subtensor {
         Metagraph::new(self.netuid, block, neurons).map_err(|e| ChainError::Unavailable(format!("metagraph: {e}")))
     }
 
-    async fn submit(&self, hotkey: &Hotkey, pallet: &str, call: &str, args: impl CallArgs) -> Result<(), ChainError> {
+    /// Signs `pallet::call(args)` with `hotkey`, submits it and waits for finalization; a failure
+    /// drops the connection so the next call starts from a fresh one.
+    async fn submit(
+        &self,
+        hotkey: &Hotkey,
+        pallet: &str,
+        call: &str,
+        args: Vec<subxt::dynamic::Value>,
+    ) -> Result<(), ChainError> {
+        let r = self.submit_once(hotkey, pallet, call, args).await;
+        if r.is_err() {
+            self.drop_client().await;
+        }
+        r
+    }
+
+    async fn submit_once(
+        &self,
+        hotkey: &Hotkey,
+        pallet: &str,
+        call: &str,
+        args: Vec<subxt::dynamic::Value>,
+    ) -> Result<(), ChainError> {
         let api = self.client().await?;
-        let payload = subxt::dynamic::tx(pallet, call, args.into_values());
+        let payload = subxt::dynamic::tx(pallet, call, args);
         let signer = HotkeySigner(hotkey);
         let progress = api
             .tx()
@@ -167,17 +189,6 @@ impl Subtensor {
             .map_err(|_| ChainError::Unavailable(format!("{pallet}::{call} was not finalized within 120 s")))?
             .map_err(|e| ChainError::Unavailable(format!("{pallet}::{call} failed: {e}")))?;
         Ok(())
-    }
-}
-
-/// Arguments of a dynamic call, as scale values (so one generic submit serves every call).
-trait CallArgs {
-    fn into_values(self) -> Vec<subxt::dynamic::Value>;
-}
-
-impl CallArgs for Vec<subxt::dynamic::Value> {
-    fn into_values(self) -> Vec<subxt::dynamic::Value> {
-        self
     }
 }
 
@@ -259,11 +270,7 @@ impl Chain for Subtensor {
         }
         let from = format!("{}:{}", me.axon.ip, me.axon.port);
         tracing::info!(uid = me.uid, from, to = %format!("{ip}:{port}"), "publishing axon (serve_axon)");
-        let r = self.submit(hotkey, "SubtensorModule", "serve_axon", wanted.values(self.netuid)).await;
-        if r.is_err() {
-            self.drop_client().await;
-        }
-        r
+        self.submit(hotkey, "SubtensorModule", "serve_axon", wanted.values(self.netuid)).await
     }
 
     async fn set_weights(&self, hotkey: &Hotkey, uids: &[u16], weights: &[f64]) -> Result<WeightsUpdate, ChainError> {
@@ -275,13 +282,15 @@ impl Chain for Subtensor {
             return Err(ChainError::Weights(format!("hotkey {} has no validator permit", hotkey.ss58())));
         }
         let (dests, vals) = weights_for_emit(uids, weights)?;
+        if dests.is_empty() {
+            return Err(ChainError::Weights("all weights are zero: nothing to set".into()));
+        }
         let api = self.client().await?;
         let at = api.at_current_block().await.map_err(unavailable)?;
         let cr = subxt::dynamic::storage::<(u16,), bool>("SubtensorModule", "CommitRevealWeightsEnabled");
-        let commit_reveal = match at.storage().try_fetch(cr, (self.netuid,)).await.map_err(unavailable)? {
-            Some(v) => v.decode().map_err(unavailable)?,
-            None => false,
-        };
+        // `fetch` falls back to the storage item's default from the metadata when unset.
+        let commit_reveal = at.storage().fetch(cr, (self.netuid,)).await.map_err(unavailable)?;
+        let commit_reveal = commit_reveal.decode().map_err(unavailable)?;
         if commit_reveal {
             return Err(ChainError::Weights(format!(
                 "netuid {} has commit-reveal weights enabled; this client sets weights directly and does not commit them",
@@ -289,15 +298,11 @@ impl Chain for Subtensor {
             )));
         }
         let vk = subxt::dynamic::storage::<(u16,), u64>("SubtensorModule", "WeightsVersionKey");
-        let version_key = match at.storage().try_fetch(vk, (self.netuid,)).await.map_err(unavailable)? {
-            Some(v) => v.decode().map_err(unavailable)?,
-            None => 0,
-        };
+        let version_key = at.storage().fetch(vk, (self.netuid,)).await.map_err(unavailable)?;
+        let version_key = version_key.decode().map_err(unavailable)?;
         let call = WeightsCall { netuid: self.netuid, dests, weights: vals, version_key };
         let (name, args) = call.dynamic(at.metadata_ref());
-        self.submit(hotkey, "SubtensorModule", name, args).await.inspect_err(|_| {
-            tracing::warn!("set_weights failed");
-        })?;
+        self.submit(hotkey, "SubtensorModule", name, args).await?;
         let total: f64 = weights.iter().sum();
         let normalised = if total > 0.0 { weights.iter().map(|w| w / total).collect() } else { weights.to_vec() };
         Ok(WeightsUpdate { netuid: self.netuid, block: m.block, uids: uids.to_vec(), weights: normalised })

@@ -243,3 +243,43 @@ async fn an_unregistered_hotkey_is_told_how_to_register() {
     );
     node.stop().await;
 }
+
+#[tokio::test]
+async fn set_weights_reads_the_subnet_settings_and_checks_the_permit() {
+    let validator = Hotkey::from_uri("//Validator").unwrap();
+    let miner = Hotkey::from_uri("//Miner").unwrap();
+    let st = state(50, vec![neuron(0, validator.ss58(), true, 5000, 0), neuron(1, miner.ss58(), false, 1, 8091)]);
+    let node = mock_node::start("127.0.0.1:0", st.clone()).await;
+    let chain = Subtensor::connect(Network::Url(node.url()), 54, fast_retry()).await.unwrap();
+    let err = chain.set_weights(&miner, &[0], &[1.0]).await.unwrap_err().to_string();
+    assert!(err.contains("no validator permit"), "{err}");
+    let err = chain.set_weights(&validator, &[0, 1], &[0.0, 0.0]).await.unwrap_err().to_string();
+    assert!(err.contains("nothing to set"), "{err}");
+    // Unset, CommitRevealWeightsEnabled reads as the runtime's default (true): refused clearly.
+    let err = chain.set_weights(&validator, &[0, 1], &[0.25, 0.75]).await.unwrap_err().to_string();
+    assert!(err.contains("commit-reveal weights enabled"), "{err}");
+    assert!(st.lock().extrinsics.is_empty());
+
+    // Commit-reveal off and a version key of 1234: a set_mechanism_weights extrinsic carrying the
+    // SDK's u16 weights and that key is submitted.
+    {
+        use codec::Encode;
+        let mut s = st.lock();
+        s.storage.push((mock_node::storage_prefix("SubtensorModule", "CommitRevealWeightsEnabled"), false.encode()));
+        s.storage.push((mock_node::storage_prefix("SubtensorModule", "WeightsVersionKey"), 1234u64.encode()));
+    }
+    let err = chain.set_weights(&validator, &[0, 1], &[0.25, 0.75]).await.unwrap_err().to_string();
+    assert!(err.contains("set_mechanism_weights"), "{err}");
+    let xts = st.lock().extrinsics.clone();
+    assert_eq!(xts.len(), 1);
+    let expected = miid_chain::subtensor::WeightsCall {
+        netuid: 54,
+        dests: vec![0, 1],
+        weights: vec![21845, 65535],
+        version_key: 1234,
+    }
+    .call_data(&miid_chain::subtensor::bundled_metadata())
+    .unwrap();
+    assert!(xts[0].ends_with(&expected), "the extrinsic ends with the weights call data");
+    node.stop().await;
+}

@@ -34,6 +34,16 @@ pub struct NodeState {
     pub calls: Vec<String>,
     /// Extrinsics submitted, as sent.
     pub extrinsics: Vec<Vec<u8>>,
+    /// Storage values: a key starting with `prefix` reads `value` (unset keys read as absent,
+    /// so the client falls back to the metadata's default).
+    pub storage: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+/// The storage prefix of `pallet::item`: `twox128(pallet) ‖ twox128(item)`.
+pub fn storage_prefix(pallet: &str, item: &str) -> Vec<u8> {
+    let mut k = sp_crypto_hashing::twox_128(pallet.as_bytes()).to_vec();
+    k.extend_from_slice(&sp_crypto_hashing::twox_128(item.as_bytes()));
+    k
 }
 
 pub struct MockNode {
@@ -81,7 +91,17 @@ pub async fn start(addr: &str, state: Arc<Mutex<NodeState>>) -> MockNode {
                    "extrinsicsRoot": zero, "digest": {"logs": []}})
         })
         .unwrap();
-    module.register_method("state_getStorage", |_, _, _| Value::Null).unwrap();
+    module
+        .register_method("state_getStorage", |params, st: &Arc<Mutex<NodeState>>, _| {
+            let key: String = params.sequence().next().unwrap_or_default();
+            let key = hex::decode(key.trim_start_matches("0x")).unwrap_or_default();
+            let st = st.lock();
+            match st.storage.iter().find(|(prefix, _)| key.starts_with(prefix)) {
+                Some((_, value)) => json!(format!("0x{}", hex::encode(value))),
+                None => Value::Null,
+            }
+        })
+        .unwrap();
     module
         .register_method("state_call", |params, st: &Arc<Mutex<NodeState>>, _| -> Result<Value, ErrorObjectOwned> {
             let mut seq = params.sequence();

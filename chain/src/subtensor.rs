@@ -293,7 +293,8 @@ impl Chain for Subtensor {
         let commit_reveal = commit_reveal.decode().map_err(unavailable)?;
         if commit_reveal {
             return Err(ChainError::Weights(format!(
-                "netuid {} has commit-reveal weights enabled; this client sets weights directly and does not commit them",
+                "netuid {} has commit-reveal weights enabled; this client sets weights directly and does not \
+                 commit them",
                 self.netuid
             )));
         }

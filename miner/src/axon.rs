@@ -12,6 +12,10 @@
 //!
 //! Nothing after a refusal runs: a forged or replayed request never reaches the body, and no
 //! refused request reaches the forward. [`AxonStats`] counts what ran, so tests can prove it.
+//!
+//! Two operator endpoints sit beside the synapse route (a Python axon answers them 404; no
+//! validator calls them): `GET /health` (JSON: hotkey, uid, metagraph block and age, sync
+//! failures; 503 while no metagraph is available) and `GET /metrics` ([`Metrics`], Prometheus).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,6 +27,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use http_body_util::BodyExt;
 use serde_json::{Map, Value};
 
@@ -34,6 +39,7 @@ use miid_protocol::v10::header as h;
 use miid_protocol::{Authenticator, AxonError, Caller, Hotkey, IDENTITY_SYNAPSE_NAME};
 
 use crate::forward::Forward;
+use crate::metrics::Metrics;
 use crate::queue::PriorityGate;
 
 /// Axon settings.
@@ -99,6 +105,7 @@ pub struct Axon {
     forward: Arc<dyn Forward>,
     config: AxonConfig,
     pub stats: AxonStats,
+    pub metrics: Metrics,
 }
 
 impl Axon {
@@ -120,6 +127,7 @@ impl Axon {
             forward,
             config,
             stats: AxonStats::default(),
+            metrics: Metrics::new(),
         })
     }
 
@@ -127,10 +135,14 @@ impl Axon {
         &self.hotkey
     }
 
-    /// The router: every path goes through one handler, which answers unknown routes itself
-    /// with bittensor's 404.
+    /// The router: `/health` and `/metrics` for the operator; every other path goes through one
+    /// handler, which answers unknown routes itself with bittensor's 404.
     pub fn router(self: &Arc<Self>) -> Router {
-        Router::new().fallback(handle).with_state(self.clone())
+        Router::new()
+            .route("/health", get(health))
+            .route("/metrics", get(metrics))
+            .fallback(handle)
+            .with_state(self.clone())
     }
 
     /// Serves on `listener` until `shutdown` resolves.
@@ -246,6 +258,7 @@ impl Axon {
         self.stats.forwards.fetch_add(1, Ordering::Relaxed);
         let output = self.forward.forward(&view, deadline).await;
         drop(permit);
+        self.metrics.add_submissions(output.s3_submissions.len());
         Ok((answer_body(request, output, arrival.elapsed().as_secs_f64()), caller))
     }
 }
@@ -264,6 +277,10 @@ async fn handle(State(axon): State<Arc<Axon>>, ConnectInfo(peer): ConnectInfo<So
     let elapsed = arrival.elapsed().as_secs_f64();
     let caller = parts.headers.get(h::DENDRITE_HOTKEY).or_else(|| parts.headers.get("x-bittensor-hotkey"));
     let caller = caller.and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    match &result {
+        Ok(_) => axon.metrics.observe(200, "Success", elapsed),
+        Err(e) => axon.metrics.observe(e.status, &e.message, elapsed),
+    }
     match result {
         Ok((answer, who)) => {
             axon.stats.answered.fetch_add(1, Ordering::Relaxed);
@@ -282,6 +299,59 @@ async fn handle(State(axon): State<Arc<Axon>>, ConnectInfo(peer): ConnectInfo<So
             resp
         }
     }
+}
+
+/// `GET /health`: whether the miner can admit requests, and how fresh its metagraph is.
+async fn health(State(axon): State<Arc<Axon>>) -> Response {
+    let sync = axon.chain.sync_status();
+    let metagraph = axon.metagraph(None).await;
+    let mut body = serde_json::json!({
+        "hotkey": axon.hotkey.ss58(),
+        "netuid": axon.chain.netuid(),
+        "uptime_secs": axon.metrics.uptime_secs(),
+        "requests": axon.metrics.requests(),
+        "forwards": axon.stats.forwards(),
+    });
+    let status = match &metagraph {
+        Ok(m) => {
+            body["uid"] = m.by_hotkey(axon.hotkey.ss58()).map_or(Value::Null, |n| Value::from(n.uid));
+            body["metagraph_block"] = Value::from(m.block);
+            body["neurons"] = Value::from(m.neurons.len());
+            StatusCode::OK
+        }
+        Err(e) => {
+            body["error"] = Value::from(e.message.clone());
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    if let Some(s) = &sync {
+        let age = std::time::SystemTime::now().duration_since(s.synced_at).unwrap_or_default();
+        body["metagraph_age_secs"] = Value::from(age.as_secs());
+        body["sync_failures"] = Value::from(s.failures);
+        body["last_sync_error"] = s.last_error.clone().map_or(Value::Null, Value::from);
+    }
+    body["status"] = Value::from(match (status, sync.as_ref().map_or(0, |s| s.failures)) {
+        (StatusCode::OK, 0) => "ok",
+        (StatusCode::OK, _) => "degraded",
+        _ => "unavailable",
+    });
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+/// `GET /metrics`: Prometheus/OpenMetrics text.
+async fn metrics(State(axon): State<Arc<Axon>>) -> Response {
+    let sync = axon.chain.sync_status();
+    let (block, neurons) = match axon.metagraph(None).await {
+        Ok(m) => (m.block, m.neurons.len()),
+        Err(_) => (0, 0),
+    };
+    let text = axon.metrics.render(sync.as_ref(), block, neurons);
+    (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        text,
+    )
+        .into_response()
 }
 
 /// The response headers of a Python axon (spec 1.6): status, timings, and the request's

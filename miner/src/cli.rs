@@ -38,6 +38,8 @@ pub enum Command {
     /// Timelock encryption to a drand round.
     #[command(subcommand)]
     Tlock(TlockCommand),
+    /// Pre-flight checks (config, wallet, port, models, S3, drand, clock, chain): a ✓/✗ checklist.
+    Doctor(Box<crate::doctor::DoctorArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +166,8 @@ pub struct RunArgs {
     /// Whitelist mode: also require the caller to be registered on the subnet.
     #[arg(long = "blacklist.require_registered")]
     pub require_registered: bool,
+    #[command(flatten)]
+    pub chain: crate::node::ChainArgs,
 }
 
 impl RunArgs {
@@ -220,13 +224,10 @@ pub fn wallet_command(cmd: WalletCommand) -> anyhow::Result<()> {
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let hotkey = load_hotkey(&args.wallet)?;
     tracing::info!(hotkey = hotkey.ss58(), "wallet loaded");
-    let Some(path) = &args.metagraph else {
-        bail!(
-            "no --metagraph given and this build has no subtensor client yet ({}): run with --metagraph FILE (a snapshot as described in DESIGN.md)",
-            args.network
-        );
+    let chain: Arc<dyn Chain> = match &args.metagraph {
+        Some(path) => Arc::new(SnapshotChain::from_file(path)?),
+        None => crate::node::connect(&args).await?,
     };
-    let chain: Arc<dyn Chain> = Arc::new(SnapshotChain::from_file(path)?);
     let metagraph = chain.metagraph().await?;
     if metagraph.netuid != args.netuid {
         tracing::warn!(
@@ -236,12 +237,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         );
     }
     let Some(me) = metagraph.by_hotkey(hotkey.ss58()) else {
-        bail!(
-            "hotkey {} is not registered in {} (netuid {}); register it or add it to the snapshot",
-            hotkey.ss58(),
-            path.display(),
-            metagraph.netuid
-        );
+        bail!(crate::node::not_registered(&args, hotkey.ss58(), metagraph.netuid));
     };
     tracing::info!(uid = me.uid, netuid = metagraph.netuid, "registered");
     let admission = args.admission()?;
@@ -251,10 +247,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.axon_ip, args.axon_port))?;
     let local = listener.local_addr()?;
-    let external_ip = args
-        .external_ip
-        .clone()
-        .unwrap_or_else(|| if local.ip().is_unspecified() { "127.0.0.1".to_owned() } else { local.ip().to_string() });
+    let external_ip = crate::node::external_ip(&args, local)?;
     let external_port = args.external_port.unwrap_or(local.port());
     chain.serve_axon(&hotkey, &external_ip, external_port).await?;
 

@@ -7,11 +7,18 @@
 //! - [`engine`]: the default text engine (rule-based, no model).
 //! - [`queue`]: the stake-ordered work gate.
 //! - [`cli`]: the `miner` command line (Bittensor-style flags, wallet subcommands).
+//! - [`doctor`]: `miner doctor`, the operator's pre-flight checklist.
+//! - [`metrics`]: Prometheus metrics and what `/health` reports.
+//! - [`node`]: starting on a live chain (subtensor connection with retries, metagraph sync,
+//!   the published address, the unregistered-hotkey message).
 
 pub mod axon;
 pub mod cli;
+pub mod doctor;
 pub mod engine;
 pub mod forward;
+pub mod metrics;
+pub mod node;
 pub mod queue;
 pub mod upload;
 

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod engine;
 pub mod forward;
 pub mod queue;
+pub mod query;
 pub mod upload;
 
 pub use axon::{Axon, AxonConfig};

@@ -7,7 +7,7 @@ use rand::SeedableRng;
 
 use miid_protocol::synapse::{MinerOutput, RequestView, SeedVariations, Variations};
 
-use crate::engine::{TextEngine, requested_count};
+use crate::engine::TextEngine;
 
 /// Turns a request into the miner's outputs. Implementations must return by `deadline` with
 /// whatever they finished (spec 3.9).
@@ -32,8 +32,9 @@ impl Forwarder {
     /// once the deadline has passed, like the reference's 15 % time budget.
     pub fn name_task(&self, request: &RequestView, deadline: Instant) -> Variations {
         let template = request.query_template.as_deref().unwrap_or("");
-        let count = requested_count(template);
-        let uav_seed = request.uav_seed();
+        let spec = crate::query::parse(template);
+        tracing::debug!(?spec, "query understood");
+        let uav_seed = spec.uav_seed.clone();
         let mut rng = rand::rngs::StdRng::from_os_rng();
         let mut out = Variations::new();
         for seed in request.seeds() {
@@ -44,7 +45,7 @@ impl Forwarder {
             if out.contains_key(&seed.name) {
                 continue;
             }
-            let rows = self.engine.variations(&seed, count, &mut rng);
+            let rows = self.engine.variations(&seed, &spec, &mut rng);
             let entry = if uav_seed.as_deref() == Some(seed.name.as_str()) {
                 SeedVariations::WithUav { variations: rows, uav: self.engine.uav(&seed, &mut rng) }
             } else {

@@ -4,16 +4,21 @@
 //!   `POST /IdentitySynapse`, with admission, stake priority, rate limits and body limits.
 //! - [`forward`]: what the miner does with an admitted request (R1 names/DOB/addresses/UAV,
 //!   R1/R2 images).
-//! - [`engine`]: the default text engine (rule-based, no model).
+//! - [`engine`]: the text engine trait and the default engine (no model); [`query`] reads the
+//!   template, [`names`], [`dob`], [`address`] and [`uav`] make the answers.
 //! - [`queue`]: the stake-ordered work gate.
 //! - [`cli`]: the `miner` command line (Bittensor-style flags, wallet subcommands).
 
+pub mod address;
 pub mod axon;
 pub mod cli;
+pub mod dob;
 pub mod engine;
 pub mod forward;
-pub mod queue;
+pub mod names;
 pub mod query;
+pub mod queue;
+pub mod uav;
 pub mod upload;
 
 pub use axon::{Axon, AxonConfig};

@@ -120,7 +120,10 @@ fn level_percentages(text: &str) -> Vec<LevelPct> {
     static PCT_LEVEL: OnceLock<Regex> = OnceLock::new();
     static LEVEL_PCT: OnceLock<Regex> = OnceLock::new();
     static DICT: OnceLock<Regex> = OnceLock::new();
-    let pct_level = re(&PCT_LEVEL, r"(?i)(\d{1,3}(?:\.\d+)?)\s*%\s*(?:of\s+(?:them\s+)?(?:as\s+)?|as\s+|are\s+|is\s+)?\b(light|medium|far)\b");
+    let pct_level = re(
+        &PCT_LEVEL,
+        r"(?i)(\d{1,3}(?:\.\d+)?)\s*%\s*(?:of\s+(?:them\s+)?(?:as\s+)?|as\s+|are\s+|is\s+)?\b(light|medium|far)\b",
+    );
     let level_pct = re(&LEVEL_PCT, r"(?i)\b(light|medium|far)\b\s*(?:[:=(\-]|at|of)?\s*(\d{1,3}(?:\.\d+)?)\s*%");
     let dict = re(&DICT, r#"(?i)['"](light|medium|far)['"]\s*:\s*(\d+(?:\.\d+)?)"#);
     let mut found: Vec<LevelPct> = Vec::new();
@@ -635,7 +638,8 @@ mod tests {
         let rules = miid_scoring::rules::selectable_rules();
         for (i, p) in dists.iter().enumerate() {
             for (j, o) in dists.iter().enumerate() {
-                let picked: Vec<&str> = (0..1 + (i + j) % 3).map(|k| rules[(i * 7 + j * 3 + k * 5) % rules.len()]).collect();
+                let picked: Vec<&str> =
+                    (0..1 + (i + j) % 3).map(|k| rules[(i * 7 + j * 3 + k * 5) % rules.len()]).collect();
                 let vc = 6 + ((i + j) % 10) as u32;
                 let pct = 10 + ((i * 9 + j) % 51) as u32;
                 let s = parse(&(fallback(vc, &render(p), &render(o), pct, &picked) + SUFFIX + UAV));

@@ -38,6 +38,8 @@ pub enum Command {
     /// Timelock encryption to a drand round.
     #[command(subcommand)]
     Tlock(TlockCommand),
+    /// Score the default engine's answers on the reference rounds (offline) and time them.
+    Bench(crate::bench::BenchArgs),
 }
 
 #[derive(Debug, Subcommand)]

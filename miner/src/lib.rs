@@ -11,6 +11,7 @@
 
 pub mod address;
 pub mod axon;
+pub mod bench;
 pub mod cli;
 pub mod dob;
 pub mod engine;

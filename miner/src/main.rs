@@ -11,6 +11,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::Wallet(cmd)) => miid_miner::cli::wallet_command(cmd),
         Some(Command::Tlock(cmd)) => miid_miner::cli::tlock_command(cmd).await,
+        Some(Command::Bench(args)) => miid_miner::bench::run(args),
         None => miid_miner::cli::run(cli.run).await,
     }
 }

@@ -166,6 +166,19 @@ pub struct RunArgs {
     /// Whitelist mode: also require the caller to be registered on the subnet.
     #[arg(long = "blacklist.require_registered")]
     pub require_registered: bool,
+    /// OpenAI-compatible endpoint (`http://HOST:PORT/v1`) asked about query templates the
+    /// parser is unsure of. Without it the rules parse alone answers.
+    #[arg(long = "llm.url")]
+    pub llm_url: Option<String>,
+    /// Model name sent to --llm.url.
+    #[arg(long = "llm.model", default_value = "default")]
+    pub llm_model: String,
+    /// Bearer token for --llm.url.
+    #[arg(long = "llm.api_key", env = "MIID_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+    /// Most time the model may take per request, in seconds (the answer never waits longer).
+    #[arg(long = "llm.budget_s", default_value_t = 20.0)]
+    pub llm_budget_s: f64,
 }
 
 impl RunArgs {
@@ -274,7 +287,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         external_port,
         ..AxonConfig::default()
     };
-    let axon = Axon::new(hotkey, admission, chain, Arc::new(Forwarder::new(Box::new(SimpleEngine))), config);
+    let mut forwarder = Forwarder::new(Box::new(SimpleEngine));
+    if let Some(url) = &args.llm_url {
+        let budget = Duration::from_secs_f64(args.llm_budget_s.max(0.0));
+        let client = crate::llm::openai::OpenAiClient::new(url, &args.llm_model, args.llm_api_key.clone(), budget);
+        tracing::info!(url, model = %args.llm_model, ?budget, "LLM fallback for unclear query templates");
+        forwarder = forwarder.with_model(Arc::new(client), budget);
+    }
+    let axon = Axon::new(hotkey, admission, chain, Arc::new(forwarder), config);
     println!("axon listening on {local} as {}", axon.hotkey().ss58());
     axon.serve(listener, shutdown_signal()).await?;
     tracing::info!("miner stopped");

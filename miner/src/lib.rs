@@ -16,6 +16,7 @@ pub mod cli;
 pub mod dob;
 pub mod engine;
 pub mod forward;
+pub mod llm;
 pub mod names;
 pub mod query;
 pub mod queue;

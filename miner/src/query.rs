@@ -36,6 +36,18 @@ pub struct QuerySpec {
     pub confidence: f64,
     /// What fell back or looked odd, for logs.
     pub notes: Vec<String>,
+    /// Which fields were read from the text (the others hold defaults).
+    pub found: Found,
+}
+
+/// Which fields of a [`QuerySpec`] the text gave.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Found {
+    pub count: bool,
+    pub phonetic: bool,
+    pub orthographic: bool,
+    pub rules: bool,
+    pub rule_percentage: bool,
 }
 
 /// Below this the caller should try a second opinion (an LLM) before trusting the parse.
@@ -56,6 +68,7 @@ impl Default for QuerySpec {
             uav_seed: None,
             confidence: 1.0,
             notes: Vec::new(),
+            found: Found::default(),
         }
     }
 }
@@ -239,7 +252,7 @@ fn hints_start(text: &str) -> Option<usize> {
 
 /// The part of the template that describes names: everything before the address/DOB suffix
 /// and the UAV/image blocks (their percentages and words must not be read as name specs).
-fn name_section(text: &str) -> &str {
+pub fn name_section(text: &str) -> &str {
     let cut = [
         "The following address is the seed country/city",
         "[ADDITIONAL CONTEXT]",
@@ -407,7 +420,10 @@ pub fn parse(template: &str) -> QuerySpec {
     let hints_at = hints_start(names);
 
     match parse_count(names) {
-        Some(n) if (1..=100).contains(&n) => spec.variation_count = n,
+        Some(n) if (1..=100).contains(&n) => {
+            spec.variation_count = n;
+            spec.found.count = true;
+        }
         Some(n) => spec.lower_confidence(0.5, format!("variation count {n} out of range; using {DEFAULT_COUNT}")),
         None => spec.lower_confidence(0.5, format!("no variation count found; using {DEFAULT_COUNT}")),
     }
@@ -443,15 +459,19 @@ pub fn parse(template: &str) -> QuerySpec {
             spec.lower_confidence(0.8, format!("{label} distribution sums to {sum:.2}"));
         }
         match kind {
-            Kind::Phonetic => spec.phonetic = t,
-            Kind::Orthographic => spec.orthographic = t,
+            Kind::Phonetic => (spec.phonetic, spec.found.phonetic) = (t, true),
+            Kind::Orthographic => (spec.orthographic, spec.found.orthographic) = (t, true),
         }
     }
 
     spec.rules = parse_rules(names);
+    spec.found.rules = !spec.rules.is_empty();
     let level_spans: Vec<(usize, usize)> = level_percentages(names).iter().map(|p| (p.start, p.end)).collect();
     match parse_rule_percentage(names, &level_spans) {
-        Some(p) if (0.0..=100.0).contains(&p) => spec.rule_percentage = p,
+        Some(p) if (0.0..=100.0).contains(&p) => {
+            spec.rule_percentage = p;
+            spec.found.rule_percentage = true;
+        }
         _ if spec.rules.is_empty() => {}
         _ => spec.lower_confidence(0.8, "no rule percentage found; using 30%"),
     }

@@ -347,3 +347,35 @@ mod tests {
         assert_eq!(checked_addresses(&GeonamesAddresses, "Atlantis", 5, &mut r).len(), 5);
     }
 }
+
+#[cfg(test)]
+mod geocoding_tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    /// Every well-known city the default source prefers, and that the validator's region table
+    /// accepts, geocodes in the Nominatim mock in the right country (exonyms included).
+    #[test]
+    fn preferred_cities_geocode_in_the_mock() {
+        let mock = nominatim_mock::NominatimMock::new(nominatim_mock::Config::default());
+        let mut missing = Vec::new();
+        for (country, cities) in CITIES {
+            for city in *cities {
+                if !miid_scoring::geonames::city_in_country(city, country) {
+                    continue;
+                }
+                let q = format!("12 Main Street, {city}, {country}");
+                if mock.search_places(&q, 1).is_empty() {
+                    missing.push(q);
+                }
+            }
+        }
+        assert!(missing.is_empty(), "{missing:?}");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
+        for country in ["Italy", "Ukraine", "Japan", "Egypt", "Germany"] {
+            for a in addresses_in(country, 10, &mut rng) {
+                assert!(!mock.search_places(&a, 1).is_empty(), "{a}");
+            }
+        }
+    }
+}

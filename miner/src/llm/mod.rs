@@ -7,8 +7,10 @@
 //! answers with the rules parse rather than late (degrade, never miss).
 //!
 //! Backends: [`openai::OpenAiClient`] (any OpenAI-compatible chat-completions server: vLLM,
-//! llama.cpp's server, Ollama's `/v1`, hosted APIs).
+//! llama.cpp's server, Ollama's `/v1`, hosted APIs) and [`local::LocalModel`] (quantized GGUF
+//! llama-family models on candle, in process).
 
+pub mod local;
 pub mod openai;
 
 use std::time::Duration;

@@ -40,6 +40,9 @@ pub enum Command {
     Tlock(TlockCommand),
     /// Score the default engine's answers on the reference rounds (offline) and time them.
     Bench(crate::bench::BenchArgs),
+    /// Language models: download weights (explicit only), try one on query templates.
+    #[command(subcommand)]
+    Models(crate::llm::commands::ModelsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +179,9 @@ pub struct RunArgs {
     /// Bearer token for --llm.url.
     #[arg(long = "llm.api_key", env = "MIID_LLM_API_KEY", hide_env_values = true)]
     pub llm_api_key: Option<String>,
+    /// A local GGUF model (llama family, byte-level BPE) asked instead of --llm.url.
+    #[arg(long = "llm.gguf")]
+    pub llm_gguf: Option<PathBuf>,
     /// Most time the model may take per request, in seconds (the answer never waits longer).
     #[arg(long = "llm.budget_s", default_value_t = 20.0)]
     pub llm_budget_s: f64,
@@ -288,7 +294,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         ..AxonConfig::default()
     };
     let mut forwarder = Forwarder::new(Box::new(SimpleEngine));
-    if let Some(url) = &args.llm_url {
+    if let Some(path) = &args.llm_gguf {
+        let model = crate::llm::local::LocalModel::load(path, crate::llm::local::default_device())
+            .with_context(|| format!("--llm.gguf {}", path.display()))?;
+        let budget = Duration::from_secs_f64(args.llm_budget_s.max(0.0));
+        tracing::info!(model = %path.display(), ?budget, "local LLM fallback for unclear query templates");
+        forwarder = forwarder.with_model(Arc::new(model), budget);
+    } else if let Some(url) = &args.llm_url {
         let budget = Duration::from_secs_f64(args.llm_budget_s.max(0.0));
         let client = crate::llm::openai::OpenAiClient::new(url, &args.llm_model, args.llm_api_key.clone(), budget);
         tracing::info!(url, model = %args.llm_model, ?budget, "LLM fallback for unclear query templates");

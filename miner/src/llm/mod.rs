@@ -10,6 +10,7 @@
 //! llama.cpp's server, Ollama's `/v1`, hosted APIs) and [`local::LocalModel`] (quantized GGUF
 //! llama-family models on candle, in process).
 
+pub mod commands;
 pub mod local;
 pub mod openai;
 

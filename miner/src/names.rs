@@ -612,8 +612,8 @@ pub fn variations(seed_name: &str, spec: &QuerySpec, rng: &mut dyn rand::RngCore
     for attempt in 0..8 {
         plain.clear();
         let mut ok = true;
-        for i in 0..firsts.len() {
-            let mut words = vec![firsts[i].clone()];
+        for (i, first) in firsts.iter().enumerate() {
+            let mut words = vec![first.clone()];
             words.extend(middle.iter().map(|m| (*m).to_owned()));
             if let Some(l) = lasts.get(i) {
                 words.push(l.clone());

@@ -71,9 +71,12 @@ mod tests {
     use axum::routing::post;
     use std::sync::{Arc, Mutex};
 
+    /// What the fake server saw: the Authorization header and the JSON body of each request.
+    type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
     /// A fake chat-completions server on loopback: records requests, answers per `mode`.
-    async fn fake(mode: &'static str) -> (String, Arc<Mutex<Vec<(Option<String>, Value)>>>) {
-        let seen: Arc<Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    async fn fake(mode: &'static str) -> (String, Seen) {
+        let seen: Seen = Arc::default();
         let log = seen.clone();
         let app = axum::Router::new().route(
             "/v1/chat/completions",

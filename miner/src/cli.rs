@@ -179,6 +179,13 @@ pub struct RunArgs {
     /// Bearer token for --llm.url.
     #[arg(long = "llm.api_key", env = "MIID_LLM_API_KEY", hide_env_values = true)]
     pub llm_api_key: Option<String>,
+    /// A Nominatim-compatible geocoder (`https://nominatim.openstreetmap.org`, or a local one)
+    /// that confirms addresses before they are sent (one request per second, cached on disk).
+    #[arg(long = "nominatim.url")]
+    pub nominatim_url: Option<String>,
+    /// The geocoder cache file for --nominatim.url.
+    #[arg(long = "nominatim.cache", default_value = "miner-geocoder-cache.json")]
+    pub nominatim_cache: PathBuf,
     /// A local GGUF model (llama family, byte-level BPE) asked instead of --llm.url.
     #[arg(long = "llm.gguf")]
     pub llm_gguf: Option<PathBuf>,
@@ -293,7 +300,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         external_port,
         ..AxonConfig::default()
     };
-    let mut forwarder = Forwarder::new(Box::new(SimpleEngine));
+    let engine: Box<dyn crate::engine::TextEngine> = match &args.nominatim_url {
+        Some(url) => {
+            tracing::info!(url, cache = %args.nominatim_cache.display(), "addresses confirmed by a geocoder");
+            let ua = format!("miid-miner/{}", env!("CARGO_PKG_VERSION"));
+            let source = crate::nominatim::NominatimAddresses::new(url, &ua, Some(args.nominatim_cache.clone()));
+            Box::new(crate::engine::RulesEngine::new(Box::new(source)))
+        }
+        None => Box::new(SimpleEngine),
+    };
+    let mut forwarder = Forwarder::new(engine);
     if let Some(path) = &args.llm_gguf {
         let model = crate::llm::local::LocalModel::load(path, crate::llm::local::default_device())
             .with_context(|| format!("--llm.gguf {}", path.display()))?;

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod forward;
 pub mod llm;
 pub mod names;
+pub mod nominatim;
 pub mod query;
 pub mod queue;
 pub mod uav;

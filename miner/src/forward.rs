@@ -145,6 +145,42 @@ mod tests {
         assert!(f.forward(&r2, Instant::now() + Duration::from_secs(1)).await.variations.is_none());
     }
 
+    struct Counts(&'static str, Duration);
+
+    #[async_trait::async_trait]
+    impl crate::llm::LanguageModel for Counts {
+        fn name(&self) -> String {
+            "counts".into()
+        }
+        async fn complete(&self, _: &str, _: u32) -> Result<String, crate::llm::LlmError> {
+            tokio::time::sleep(self.1).await;
+            Ok(self.0.into())
+        }
+    }
+
+    fn vague() -> RequestView {
+        serde_json::from_value(serde_json::json!({
+            "identity": [["John Smith", "1990-05-14", "United States"]],
+            "query_template": "Write some alternative spellings of {name}, most close in sound."
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unclear_query_is_completed_by_the_model_within_its_budget() {
+        let model = std::sync::Arc::new(Counts("{\"variation_count\": 7}", Duration::ZERO));
+        let f = Forwarder::new(Box::new(SimpleEngine)).with_model(model, Duration::from_secs(5));
+        let v = f.forward(&vague(), Instant::now() + Duration::from_secs(10)).await.variations.unwrap();
+        assert_eq!(v["John Smith"].rows().len(), 7);
+        // A model slower than its budget: the rules parse (default count) answers, on time.
+        let slow = std::sync::Arc::new(Counts("{\"variation_count\": 7}", Duration::from_secs(30)));
+        let f = Forwarder::new(Box::new(SimpleEngine)).with_model(slow, Duration::from_millis(100));
+        let started = Instant::now();
+        let v = f.forward(&vague(), Instant::now() + Duration::from_secs(10)).await.variations.unwrap();
+        assert_eq!(v["John Smith"].rows().len(), crate::query::DEFAULT_COUNT as usize);
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
     #[test]
     fn past_deadline_leaves_seeds_out() {
         let f = Forwarder::new(Box::new(SimpleEngine));

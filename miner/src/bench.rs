@@ -157,6 +157,8 @@ pub struct Figures {
     pub address_score_solvable: Vec<f64>,
     pub reward: Vec<f64>,
     pub latency: Vec<Duration>,
+    /// Seeds answered in all answers together.
+    pub seeds: usize,
 }
 
 fn mean(xs: &[f64]) -> f64 {
@@ -203,6 +205,7 @@ pub fn measure(engine: &dyn TextEngine, args: &BenchArgs) -> anyhow::Result<Figu
                 rows.insert(seed.name.clone(), answer.into_iter().map(|row| json!(row)).collect());
             }
             f.latency.push(started.elapsed());
+            f.seeds += round.seeds.len();
             f.answers += 1;
             f.exact_parses += usize::from(same_labels(&spec, &round.query));
 
@@ -277,6 +280,13 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         pct(0.5).as_secs_f64() * 1e3,
         pct(0.95).as_secs_f64() * 1e3,
         lat.last().expect("answers").as_secs_f64() * 1e3
+    );
+    let per_seed = lat.iter().sum::<Duration>().as_secs_f64() / f.seeds.max(1) as f64;
+    println!(
+        "per seed: {:.2} ms ({:.1} seeds per answer on average); a 15-seed query: {:.1} ms",
+        per_seed * 1e3,
+        f.seeds as f64 / f.answers.max(1) as f64,
+        per_seed * 15e3
     );
     Ok(())
 }

@@ -32,7 +32,7 @@ use miid_scoring::rules;
 use crate::query::QuerySpec;
 
 /// How many of the 10,000 phonetic seeds the selector averages over.
-const SEED_SAMPLE: usize = 200;
+const SEED_SAMPLE: usize = 120;
 
 /// Bin index: 0 Light, 1 Medium, 2 Far, 3 none (a gap, below Far, or Q3's 1.0000000000000002).
 fn bin_of(x: f64, bins: &miid_scoring::part_score::Bins) -> u8 {
@@ -262,7 +262,7 @@ fn part_candidates(
     };
     push(base.to_owned(), &mut out);
     let max_depth = usize::max(4, (start.len() * 4).div_ceil(5));
-    for _ in 0..900 {
+    for _ in 0..600 {
         let depth = rng.random_range(1..=max_depth);
         let mut w = start.clone();
         for _ in 0..depth {

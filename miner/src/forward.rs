@@ -7,7 +7,7 @@ use rand::SeedableRng;
 
 use miid_protocol::synapse::{MinerOutput, RequestView, SeedVariations, Variations};
 
-use crate::engine::{TextEngine, requested_count};
+use crate::engine::TextEngine;
 
 /// Turns a request into the miner's outputs. Implementations must return by `deadline` with
 /// whatever they finished (spec 3.9).
@@ -20,20 +20,45 @@ pub trait Forward: Send + Sync {
 /// configured) no image submissions.
 pub struct Forwarder {
     engine: Box<dyn TextEngine>,
+    /// A model asked to complete the query parse when the parser is unsure, within `model_budget`.
+    model: Option<std::sync::Arc<dyn crate::llm::LanguageModel>>,
+    model_budget: std::time::Duration,
 }
 
 impl Forwarder {
     pub fn new(engine: Box<dyn TextEngine>) -> Self {
-        Forwarder { engine }
+        Forwarder { engine, model: None, model_budget: std::time::Duration::ZERO }
+    }
+
+    /// Asks `model` about queries the parser is unsure of, for at most `budget` per request
+    /// (less when the request's deadline is nearer).
+    pub fn with_model(
+        mut self,
+        model: std::sync::Arc<dyn crate::llm::LanguageModel>,
+        budget: std::time::Duration,
+    ) -> Self {
+        self.model = Some(model);
+        self.model_budget = budget;
+        self
     }
 
     /// The R1 name task: one entry per seed in request order, the UAV form for the seed the
     /// query names (the reference miner never sends UAVs; we do — quirk Q13). Seeds are skipped
     /// once the deadline has passed, like the reference's 15 % time budget.
     pub fn name_task(&self, request: &RequestView, deadline: Instant) -> Variations {
-        let template = request.query_template.as_deref().unwrap_or("");
-        let count = requested_count(template);
-        let uav_seed = request.uav_seed();
+        let spec = crate::query::parse(request.query_template.as_deref().unwrap_or(""));
+        self.name_task_with(request, &spec, deadline)
+    }
+
+    /// [`Forwarder::name_task`] with the query already understood.
+    pub fn name_task_with(
+        &self,
+        request: &RequestView,
+        spec: &crate::query::QuerySpec,
+        deadline: Instant,
+    ) -> Variations {
+        tracing::debug!(?spec, "query understood");
+        let uav_seed = spec.uav_seed.clone();
         let mut rng = rand::rngs::StdRng::from_os_rng();
         let mut out = Variations::new();
         for seed in request.seeds() {
@@ -44,7 +69,7 @@ impl Forwarder {
             if out.contains_key(&seed.name) {
                 continue;
             }
-            let rows = self.engine.variations(&seed, count, &mut rng);
+            let rows = self.engine.variations(&seed, spec, &mut rng);
             let entry = if uav_seed.as_deref() == Some(seed.name.as_str()) {
                 SeedVariations::WithUav { variations: rows, uav: self.engine.uav(&seed, &mut rng) }
             } else {
@@ -59,7 +84,16 @@ impl Forwarder {
 #[async_trait::async_trait]
 impl Forward for Forwarder {
     async fn forward(&self, request: &RequestView, deadline: Instant) -> MinerOutput {
-        let variations = request.identity.is_some().then(|| self.name_task(request, deadline));
+        let variations = match &request.identity {
+            None => None,
+            Some(_) => {
+                let template = request.query_template.as_deref().unwrap_or("");
+                // The model gets half the time left at most: the rows must still be made.
+                let left = deadline.saturating_duration_since(Instant::now()) / 2;
+                let spec = crate::llm::understand(template, self.model.as_deref(), self.model_budget.min(left)).await;
+                Some(self.name_task_with(request, &spec, deadline))
+            }
+        };
         if let Some(img) = &request.image_request {
             tracing::info!(
                 variations = img.variation_requests.len(),
@@ -109,6 +143,42 @@ mod tests {
         let f = Forwarder::new(Box::new(SimpleEngine));
         let r2: RequestView = serde_json::from_value(serde_json::json!({"image_request": null})).unwrap();
         assert!(f.forward(&r2, Instant::now() + Duration::from_secs(1)).await.variations.is_none());
+    }
+
+    struct Counts(&'static str, Duration);
+
+    #[async_trait::async_trait]
+    impl crate::llm::LanguageModel for Counts {
+        fn name(&self) -> String {
+            "counts".into()
+        }
+        async fn complete(&self, _: &str, _: u32) -> Result<String, crate::llm::LlmError> {
+            tokio::time::sleep(self.1).await;
+            Ok(self.0.into())
+        }
+    }
+
+    fn vague() -> RequestView {
+        serde_json::from_value(serde_json::json!({
+            "identity": [["John Smith", "1990-05-14", "United States"]],
+            "query_template": "Write some alternative spellings of {name}, most close in sound."
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_unclear_query_is_completed_by_the_model_within_its_budget() {
+        let model = std::sync::Arc::new(Counts("{\"variation_count\": 7}", Duration::ZERO));
+        let f = Forwarder::new(Box::new(SimpleEngine)).with_model(model, Duration::from_secs(5));
+        let v = f.forward(&vague(), Instant::now() + Duration::from_secs(10)).await.variations.unwrap();
+        assert_eq!(v["John Smith"].rows().len(), 7);
+        // A model slower than its budget: the rules parse (default count) answers, on time.
+        let slow = std::sync::Arc::new(Counts("{\"variation_count\": 7}", Duration::from_secs(30)));
+        let f = Forwarder::new(Box::new(SimpleEngine)).with_model(slow, Duration::from_millis(100));
+        let started = Instant::now();
+        let v = f.forward(&vague(), Instant::now() + Duration::from_secs(10)).await.variations.unwrap();
+        assert_eq!(v["John Smith"].rows().len(), crate::query::DEFAULT_COUNT as usize);
+        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //!   `POST /IdentitySynapse`, with admission, stake priority, rate limits and body limits.
 //! - [`forward`]: what the miner does with an admitted request (R1 names/DOB/addresses/UAV,
 //!   R1/R2 images).
-//! - [`engine`]: the default text engine (rule-based, no model).
+//! - [`engine`]: the text engine trait and the default engine (no model); [`query`] reads the
+//!   template, [`names`], [`dob`], [`address`] and [`uav`] make the answers.
 //! - [`queue`]: the stake-ordered work gate.
 //! - [`cli`]: the `miner` command line (Bittensor-style flags, wallet subcommands).
 //! - [`doctor`]: `miner doctor`, the operator's pre-flight checklist.
@@ -12,14 +13,22 @@
 //! - [`node`]: starting on a live chain (subtensor connection with retries, metagraph sync,
 //!   the published address, the unregistered-hotkey message).
 
+pub mod address;
 pub mod axon;
+pub mod bench;
 pub mod cli;
+pub mod dob;
 pub mod doctor;
 pub mod engine;
 pub mod forward;
+pub mod llm;
 pub mod metrics;
+pub mod names;
 pub mod node;
+pub mod nominatim;
+pub mod query;
 pub mod queue;
+pub mod uav;
 pub mod upload;
 
 pub use axon::{Axon, AxonConfig};

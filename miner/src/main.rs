@@ -14,6 +14,8 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Wallet(cmd)) => miid_miner::cli::wallet_command(cmd),
         Some(Command::Tlock(cmd)) => miid_miner::cli::tlock_command(cmd).await,
         Some(Command::Doctor(args)) => miid_miner::doctor::doctor_command(*args).await,
+        Some(Command::Bench(args)) => miid_miner::bench::run(args),
+        Some(Command::Models(cmd)) => miid_miner::llm::commands::run(cmd).await,
         None => miid_miner::cli::run(cli.run).await,
     }
 }

@@ -76,6 +76,37 @@ pub struct Gazetteer {
     grid: Vec<Vec<u32>>,
 }
 
+/// `(English name, name in the table, ISO alpha-2)`: every target exists in the table (tested).
+pub(crate) const EXONYMS: &[(&str, &str, &str)] = &[
+    ("Kyiv", "Kiev", "UA"),
+    ("Lviv", "L'viv", "UA"),
+    ("Odesa", "Odessa", "UA"),
+    ("Makiivka", "Makiyivka", "UA"),
+    ("Kramatorsk", "Kramators'k", "UA"),
+    ("Alchevsk", "Alchevs'k", "UA"),
+    ("Lysychansk", "Lysychans'k", "UA"),
+    ("Milan", "Milano", "IT"),
+    ("Naples", "Napoli", "IT"),
+    ("Cologne", "Koeln", "DE"),
+    ("Osaka", "Osaka-shi", "JP"),
+    ("Nagoya", "Nagoya-shi", "JP"),
+    ("Giza", "Al Jizah", "EG"),
+    ("Basra", "Al Basrah", "IQ"),
+    ("Davao City", "Davao", "PH"),
+    ("Mekelle", "Mekele", "ET"),
+    ("Fez", "Fes", "MA"),
+    ("Mazar-i-Sharif", "Mazar-e Sharif", "AF"),
+    ("Grodno", "Hrodna", "BY"),
+    ("Naypyidaw", "Nay Pyi Taw", "MM"),
+    ("Hargeisa", "Hargeysa", "SO"),
+    ("Misrata", "Misratah", "LY"),
+    ("Taiz", "Ta`izz", "YE"),
+    ("Hodeidah", "Al Hudaydah", "YE"),
+    ("Patras", "Patra", "GR"),
+    ("Heraklion", "Irakleion", "GR"),
+    ("Malmo", "Malmoe", "SE"),
+];
+
 const GRID_W: usize = 360;
 const GRID_H: usize = 180;
 
@@ -106,6 +137,22 @@ impl Gazetteer {
                 per_country[ci].push(i);
                 if !c.admin1.is_empty() {
                     by_admin1.entry((ci, normalize(c.admin1))).or_insert_with(|| (c.admin1, Vec::new())).1.push(i);
+                }
+            }
+        }
+
+        // English exonyms for cities the table spells natively (or transliterates differently),
+        // so addresses written the way the validator's own city table and most people write
+        // them ("Milan, Italy", "Kyiv, Ukraine") resolve like on the real Nominatim.
+        for (exonym, native, cc) in EXONYMS {
+            let targets: Vec<u32> = by_name
+                .get(&normalize(native))
+                .map(|v| v.iter().copied().filter(|&i| cities[i as usize].cc == *cc).collect())
+                .unwrap_or_default();
+            let entry = by_name.entry(normalize(exonym)).or_default();
+            for t in targets {
+                if !entry.contains(&t) {
+                    entry.push(t);
                 }
             }
         }
@@ -521,6 +568,20 @@ mod tests {
         assert_eq!(normalize("Straße"), "strasse");
         assert_eq!(normalize("U.S.A."), "u s a");
         assert_eq!(normalize("Zürich"), "zurich");
+    }
+
+    #[test]
+    fn exonyms_resolve_to_the_native_city_in_its_country() {
+        let g = Gazetteer::global();
+        for (exonym, native, cc) in EXONYMS {
+            let hits = g.resolve(&["1 Main Street".into(), (*exonym).into(), (*cc).into()], None, 5);
+            let Some(Hit::City { idx, .. }) = hits.first() else { panic!("{exonym}, {cc}: {hits:?}") };
+            let city = &g.cities()[*idx as usize];
+            assert_eq!((city.name, city.cc), (*native, *cc), "{exonym}");
+        }
+        // Before: "Milan" in Italy found nothing (the table has Milan in Colombia and the US).
+        let hits = g.resolve(&["Milan".into(), "Italy".into()], None, 5);
+        assert!(matches!(hits.first(), Some(Hit::City { idx, .. }) if g.cities()[*idx as usize].name == "Milano"));
     }
 
     #[test]

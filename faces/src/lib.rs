@@ -18,7 +18,7 @@ pub mod phash;
 
 pub use decode::{DecodeError, DecodeLimits};
 pub use identity::{EmbedError, FaceEmbedder, StructuralEmbedder, similarity};
-pub use phash::PerceptualHash;
+pub use phash::{Fingerprint, PerceptualHash};
 
 /// Loads a face-embedding model from a path: a TFJS `model.json` (MobileFaceNet) or a
 /// `.safetensors` file (IResNet-50 in `arcface_torch` naming; `iresnet_arch` overrides the depth).

@@ -48,6 +48,37 @@ impl PerceptualHash {
     }
 }
 
+/// A perceptual hash plus a 32 × 32 grey thumbnail: "the same picture" means both a near-equal
+/// hash *and* nearly equal thumbnails. The hash alone ignores global tone (a dHash compares
+/// neighbours), so a real lighting edit would look like a copy; the thumbnail difference tells a
+/// re-encoded or one-pixel-nudged copy (mean difference of a few levels) from a relit one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub hash: PerceptualHash,
+    thumb: Vec<u8>,
+}
+
+/// Mean absolute thumbnail difference (of 255) at or below which two images are copies.
+pub const COPY_MEAN_DIFF: f32 = 2.0;
+
+impl Fingerprint {
+    pub fn of(img: &RgbImage) -> Self {
+        let thumb = resize(&grayscale(img), 32, 32, FilterType::Triangle).into_raw();
+        Fingerprint { hash: PerceptualHash::of(img), thumb }
+    }
+
+    /// Mean absolute difference of the thumbnails, in grey levels.
+    pub fn mean_diff(&self, other: &Fingerprint) -> f32 {
+        let sum: u32 = self.thumb.iter().zip(&other.thumb).map(|(a, b)| u32::from(a.abs_diff(*b))).sum();
+        sum as f32 / self.thumb.len().max(1) as f32
+    }
+
+    /// Perceptually the same picture.
+    pub fn is_copy_of(&self, other: &Fingerprint) -> bool {
+        self.hash.is_duplicate_of(other.hash) && self.mean_diff(other) <= COPY_MEAN_DIFF
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +109,22 @@ mod tests {
         let other = scene(7);
         assert!(!ha.is_duplicate_of(PerceptualHash::of(&other)), "{}", ha.distance(PerceptualHash::of(&other)));
         assert_eq!(ha.to_hex().len(), 16);
+    }
+
+    #[test]
+    fn fingerprints_tell_copies_from_relit_images() {
+        let a = scene(1);
+        let mut nudged = a.clone();
+        nudged.put_pixel(3, 3, Rgb([0, 0, 0]));
+        let mut relit = a.clone();
+        for p in relit.pixels_mut() {
+            for c in &mut p.0 {
+                *c = (f32::from(*c) * 0.75) as u8;
+            }
+        }
+        let fa = Fingerprint::of(&a);
+        assert!(fa.is_copy_of(&Fingerprint::of(&nudged)));
+        assert!(!fa.is_copy_of(&Fingerprint::of(&relit)), "{}", fa.mean_diff(&Fingerprint::of(&relit)));
+        assert!(!fa.is_copy_of(&Fingerprint::of(&scene(7))));
     }
 }

@@ -164,6 +164,8 @@ pub struct RunArgs {
     /// Whitelist mode: also require the caller to be registered on the subnet.
     #[arg(long = "blacklist.require_registered")]
     pub require_registered: bool,
+    #[command(flatten)]
+    pub images: crate::images::ImageArgs,
 }
 
 impl RunArgs {
@@ -259,9 +261,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     chain.serve_axon(&hotkey, &external_ip, external_port).await?;
 
     tracing::info!("text engine: rule-based default (names, DOBs, addresses, UAV)");
-    tracing::warn!(
-        "images: no S3 endpoint, drand beacon or model configured; image requests are answered with s3_submissions: []"
-    );
+    let mut forwarder = Forwarder::new(Box::new(SimpleEngine));
+    match args.images.build(&hotkey).await? {
+        Ok(pipeline) => {
+            tracing::info!("{}", pipeline.describe());
+            forwarder = forwarder.with_images(Arc::new(pipeline));
+        }
+        Err(missing) => tracing::warn!(
+            "images: {missing}; image requests are answered with s3_submissions: [] (configure --images.editor, --s3.*, --drand.beacon)"
+        ),
+    }
 
     let config = AxonConfig {
         max_body_bytes: args.max_body_bytes,
@@ -272,7 +281,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         external_port,
         ..AxonConfig::default()
     };
-    let axon = Axon::new(hotkey, admission, chain, Arc::new(Forwarder::new(Box::new(SimpleEngine))), config);
+    let axon = Axon::new(hotkey, admission, chain, Arc::new(forwarder), config);
     println!("axon listening on {local} as {}", axon.hotkey().ss58());
     axon.serve(listener, shutdown_signal()).await?;
     tracing::info!("miner stopped");

@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use miid_protocol::synapse::{MinerOutput, RequestView, SeedVariations, Variations};
 
 use crate::engine::{TextEngine, requested_count};
+use crate::images::ImagePipeline;
 
 /// Turns a request into the miner's outputs. Implementations must return by `deadline` with
 /// whatever they finished (spec 3.9).
@@ -20,11 +21,18 @@ pub trait Forward: Send + Sync {
 /// configured) no image submissions.
 pub struct Forwarder {
     engine: Box<dyn TextEngine>,
+    images: Option<std::sync::Arc<ImagePipeline>>,
 }
 
 impl Forwarder {
     pub fn new(engine: Box<dyn TextEngine>) -> Self {
-        Forwarder { engine }
+        Forwarder { engine, images: None }
+    }
+
+    /// Answers image requests with `pipeline` (without one they get `s3_submissions: []`).
+    pub fn with_images(mut self, pipeline: std::sync::Arc<ImagePipeline>) -> Self {
+        self.images = Some(pipeline);
+        self
     }
 
     /// The R1 name task: one entry per seed in request order, the UAV form for the seed the
@@ -60,14 +68,28 @@ impl Forwarder {
 impl Forward for Forwarder {
     async fn forward(&self, request: &RequestView, deadline: Instant) -> MinerOutput {
         let variations = request.identity.is_some().then(|| self.name_task(request, deadline));
+        let mut s3_submissions = Vec::new();
         if let Some(img) = &request.image_request {
-            tracing::info!(
-                variations = img.variation_requests.len(),
-                target_round = img.target_drand_round,
-                "image request left unanswered: no image pipeline configured (S3, drand, model)"
-            );
+            match &self.images {
+                Some(pipeline) => {
+                    let deadline = tokio::time::Instant::from_std(deadline);
+                    let (subs, outcomes) = pipeline.run(img, request.generation(), deadline).await;
+                    tracing::info!(
+                        requested = img.variation_requests.len(),
+                        submitted = subs.len(),
+                        outcomes = %serde_json::to_string(&outcomes).unwrap_or_default(),
+                        "image request answered"
+                    );
+                    s3_submissions = subs;
+                }
+                None => tracing::info!(
+                    variations = img.variation_requests.len(),
+                    target_round = img.target_drand_round,
+                    "image request left unanswered: no image pipeline configured (--images.editor, S3, drand)"
+                ),
+            }
         }
-        MinerOutput { variations, s3_submissions: Vec::new() }
+        MinerOutput { variations, s3_submissions }
     }
 }
 

@@ -4,6 +4,7 @@
 //!   `POST /IdentitySynapse`, with admission, stake priority, rate limits and body limits.
 //! - [`forward`]: what the miner does with an admitted request (R1 names/DOB/addresses/UAV,
 //!   R1/R2 images).
+//! - [`images`]: the face-image task (editors, identity gate, timelock, upload).
 //! - [`engine`]: the default text engine (rule-based, no model).
 //! - [`queue`]: the stake-ordered work gate.
 //! - [`cli`]: the `miner` command line (Bittensor-style flags, wallet subcommands).
@@ -12,6 +13,7 @@ pub mod axon;
 pub mod cli;
 pub mod engine;
 pub mod forward;
+pub mod images;
 pub mod queue;
 pub mod upload;
 

@@ -23,18 +23,24 @@
 //!    `challenge:{challenge_id}:hash:{image_hash}` (checked even when the download fails).
 //! 6. **Image**: the plaintext starts with the PNG signature and an `IHDR` chunk.
 //!
+//! 7. **Image checks** (with [`PostValidator::with_image_checks`]): the plaintext decodes under
+//!    size limits (else score hint 0); it is not an exact or perceptual copy of the seed image or
+//!    of another miner's submission (else −1); with a face-embedding model, its identity
+//!    similarity to the seed is at least 0.4 (else 0). The verdict is an [`ImageAssessment`] with
+//!    a `score_hint` — a local estimate, not the grading service's score.
+//!
 //! Every failure is data ([`Failure`]); nothing here panics on miner input. Results are one
 //! [`SubmissionCheck`] per reported object (screen-replay angle 2 is a separate entry), in input
 //! order, `serde`-serialisable for reports.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use rusty_s3::actions::GetObject;
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
@@ -44,6 +50,72 @@ use miid_protocol::s3::{self as s3key, parse_key, verify_submission};
 use miid_protocol::synapse::S3Submission;
 use miid_tlock::ChainKey;
 use miid_tlock::client::{Client, ClientError};
+
+/// What the image checks compare against.
+#[derive(Clone)]
+pub struct ImageChecks {
+    /// The seed image the challenge sent (decoded).
+    pub seed: image::RgbImage,
+    /// Face-embedding model for the identity check; `None` skips it.
+    pub embedder: Option<Arc<dyn miid_faces::FaceEmbedder>>,
+    pub limits: miid_faces::DecodeLimits,
+    /// Identity similarity below which the hint is 0 (the subnet's 0.4).
+    pub identity_floor: f32,
+}
+
+impl ImageChecks {
+    pub fn new(seed: image::RgbImage, embedder: Option<Arc<dyn miid_faces::FaceEmbedder>>) -> Self {
+        ImageChecks {
+            seed,
+            embedder,
+            limits: miid_faces::DecodeLimits::default(),
+            identity_floor: miid_faces::identity::REJECT_THRESHOLD,
+        }
+    }
+}
+
+/// The image verdict on one decrypted submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageAssessment {
+    /// `None` when the plaintext decoded; otherwise why not.
+    pub decode_error: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Perceptual hash (hex) of the decoded image.
+    pub phash: Option<String>,
+    /// Byte-identical to, or a perceptual copy of, the seed.
+    pub duplicate_of_seed: bool,
+    /// Submissions (`hotkey#index`) of *other* miners this one duplicates.
+    pub duplicate_of: Vec<String>,
+    /// Identity similarity to the seed (when a model is configured).
+    pub identity_similarity: Option<f32>,
+    pub identity_model: Option<String>,
+    /// −1 duplicate, 0 undecodable or identity below the floor, 1 otherwise.
+    pub score_hint: i8,
+}
+
+/// Checks of one challenge, per miner, for reports and later analysis.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChallengeResults {
+    pub challenge_id: String,
+    pub target_drand_round: u64,
+    /// Miner hotkey → its checks in submission order.
+    pub miners: BTreeMap<String, Vec<SubmissionCheck>>,
+}
+
+impl ChallengeResults {
+    pub fn new(challenge: &Challenge, checks: Vec<SubmissionCheck>) -> Self {
+        let mut miners: BTreeMap<String, Vec<SubmissionCheck>> = BTreeMap::new();
+        for c in checks {
+            miners.entry(c.miner_hotkey.clone()).or_default().push(c);
+        }
+        ChallengeResults {
+            challenge_id: s3key::challenge_id_or_sandbox(challenge.challenge_id.as_deref()).to_owned(),
+            target_drand_round: challenge.target_drand_round,
+            miners,
+        }
+    }
+}
 
 /// The PNG file signature.
 pub const PNG_MAGIC: [u8; 8] = *b"\x89PNG\r\n\x1a\n";
@@ -153,7 +225,7 @@ pub struct MinerSubmissions {
 }
 
 /// Which object of a submission a check is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Part {
     Primary,
@@ -162,7 +234,7 @@ pub enum Part {
 }
 
 /// Why a submission failed post-validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Failure {
     /// Not `submissions/…/….tlock` with ≥ 6 parts and non-empty components.
@@ -190,7 +262,7 @@ pub enum Failure {
 }
 
 /// The verdict on one reported object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubmissionCheck {
     pub miner_hotkey: String,
     /// Position in the miner's `s3_submissions`.
@@ -205,6 +277,9 @@ pub struct SubmissionCheck {
     pub ciphertext_round: Option<u64>,
     pub ciphertext_bytes: Option<usize>,
     pub plaintext_bytes: Option<usize>,
+    /// Image checks, when configured and the object decrypted.
+    #[serde(default)]
+    pub image: Option<ImageAssessment>,
 }
 
 /// Downloads and checks submissions.
@@ -214,6 +289,7 @@ pub struct PostValidator {
     credentials: Option<Credentials>,
     config: FetchConfig,
     beacon: BeaconSource,
+    images: Option<ImageChecks>,
 }
 
 /// One object to check.
@@ -250,7 +326,13 @@ impl PostValidator {
             .timeout(config.request_timeout)
             .build()
             .map_err(|e| PostvalError::Config(format!("HTTP client: {e}")))?;
-        Ok(PostValidator { http, bucket, credentials, config, beacon })
+        Ok(PostValidator { http, bucket, credentials, config, beacon, images: None })
+    }
+
+    /// Adds the image checks (decode, duplicates, identity) to every decrypted submission.
+    pub fn with_image_checks(mut self, checks: ImageChecks) -> Self {
+        self.images = Some(checks);
+        self
     }
 
     /// Checks every miner's submissions; results in input order (miner, index, primary first).
@@ -285,13 +367,24 @@ impl PostValidator {
         }
         let cache: RoundCache = Mutex::new(HashMap::new());
         let cache = &cache;
-        let mut results: Vec<((usize, usize, Part), SubmissionCheck)> = futures::stream::iter(items)
+        let mut results: Vec<((usize, usize, Part), (SubmissionCheck, Option<Vec<u8>>))> = futures::stream::iter(items)
             .map(|item| async move { (item.order, self.check_one(challenge, item, cache).await) })
             .buffer_unordered(self.config.concurrency)
             .collect()
             .await;
         results.sort_by_key(|(order, _)| (order.0, order.1, order.2 == Part::Angle2));
-        results.into_iter().map(|(_, r)| r).collect()
+        let (mut checks, plaintexts): (Vec<_>, Vec<_>) = results.into_iter().map(|(_, r)| r).unzip();
+        if let Some(images) = &self.images {
+            let images = images.clone();
+            let owners = checks_keys(&checks);
+            let assessed = tokio::task::spawn_blocking(move || assess_images(&images, &plaintexts, &owners))
+                .await
+                .unwrap_or_default();
+            for (c, a) in checks.iter_mut().zip(assessed) {
+                c.image = a;
+            }
+        }
+        checks
     }
 
     /// Checks one miner's submissions.
@@ -299,7 +392,12 @@ impl PostValidator {
         self.check_all(challenge, std::slice::from_ref(miner)).await
     }
 
-    async fn check_one(&self, challenge: &Challenge, item: Item<'_>, cache: &RoundCache) -> SubmissionCheck {
+    async fn check_one(
+        &self,
+        challenge: &Challenge,
+        item: Item<'_>,
+        cache: &RoundCache,
+    ) -> (SubmissionCheck, Option<Vec<u8>>) {
         let challenge_id = s3key::challenge_id_or_sandbox(challenge.challenge_id.as_deref());
         let mut check = SubmissionCheck {
             miner_hotkey: item.miner.to_owned(),
@@ -312,6 +410,7 @@ impl PostValidator {
             ciphertext_round: None,
             ciphertext_bytes: None,
             plaintext_bytes: None,
+            image: None,
         };
 
         // Signature (independent of the download).
@@ -333,14 +432,14 @@ impl PostValidator {
         let key_failures = key_failures(item.key, item.miner, challenge_id, &item.sub.path_signature);
         if !key_failures.is_empty() {
             check.failures.extend(key_failures);
-            return finish(check);
+            return (finish(check), None);
         }
 
         let ciphertext = match self.fetch(item.key).await {
             Ok(b) => b,
             Err(f) => {
                 check.failures.push(f);
-                return finish(check);
+                return (finish(check), None);
             }
         };
         check.ciphertext_bytes = Some(ciphertext.len());
@@ -348,7 +447,7 @@ impl PostValidator {
             Ok((_, r)) => r,
             Err(e) => {
                 check.failures.push(Failure::DecryptFailed { detail: e.to_string() });
-                return finish(check);
+                return (finish(check), None);
             }
         };
         check.ciphertext_round = Some(round);
@@ -356,14 +455,14 @@ impl PostValidator {
             Ok(x) => x,
             Err(detail) => {
                 check.failures.push(Failure::NotYetRevealed { round, detail });
-                return finish(check);
+                return (finish(check), None);
             }
         };
         let plaintext = match miid_tlock::decrypt(&ciphertext, &chain, &signature) {
             Ok(p) => p,
             Err(e) => {
                 check.failures.push(Failure::DecryptFailed { detail: e.to_string() });
-                return finish(check);
+                return (finish(check), None);
             }
         };
         check.plaintext_bytes = Some(plaintext.len());
@@ -377,7 +476,7 @@ impl PostValidator {
         if let Err(detail) = png_check(&plaintext) {
             check.failures.push(Failure::NotAnImage { detail });
         }
-        finish(check)
+        (finish(check), Some(plaintext))
     }
 
     /// GET one object (retrying transient failures), at most `max_object_bytes`.
@@ -460,6 +559,82 @@ impl PostValidator {
             }
         }
     }
+}
+
+fn checks_keys(checks: &[SubmissionCheck]) -> Vec<(String, String)> {
+    checks.iter().map(|c| (c.miner_hotkey.clone(), format!("{}#{}", c.miner_hotkey, c.index))).collect()
+}
+
+/// Image checks over all decrypted plaintexts of a challenge (`owners[i]` = (miner, label)).
+fn assess_images(
+    images: &ImageChecks,
+    plaintexts: &[Option<Vec<u8>>],
+    owners: &[(String, String)],
+) -> Vec<Option<ImageAssessment>> {
+    use miid_faces::Fingerprint;
+    let seed_fp = Fingerprint::of(&images.seed);
+    let seed_png = miid_faces::decode::encode_png(&images.seed).unwrap_or_default();
+    let seed_embedding = images.embedder.as_ref().and_then(|m| m.embed(&images.seed).ok());
+    let decoded: Vec<Option<Result<image::RgbImage, String>>> = plaintexts
+        .iter()
+        .map(|p| p.as_ref().map(|b| miid_faces::decode::decode_rgb(b, &images.limits).map_err(|e| e.to_string())))
+        .collect();
+    let fps: Vec<Option<Fingerprint>> =
+        decoded.iter().map(|d| d.as_ref().and_then(|r| r.as_ref().ok()).map(Fingerprint::of)).collect();
+    let mut out = Vec::with_capacity(plaintexts.len());
+    for (i, d) in decoded.iter().enumerate() {
+        let Some(d) = d else {
+            out.push(None);
+            continue;
+        };
+        let mut a = ImageAssessment {
+            decode_error: None,
+            width: None,
+            height: None,
+            phash: None,
+            duplicate_of_seed: false,
+            duplicate_of: Vec::new(),
+            identity_similarity: None,
+            identity_model: None,
+            score_hint: 1,
+        };
+        match d {
+            Err(e) => {
+                a.decode_error = Some(e.clone());
+                a.score_hint = 0;
+            }
+            Ok(img) => {
+                let fp = fps[i].as_ref().expect("decoded images have fingerprints");
+                a.width = Some(img.width());
+                a.height = Some(img.height());
+                a.phash = Some(fp.hash.to_hex());
+                let bytes = plaintexts[i].as_deref().unwrap_or_default();
+                a.duplicate_of_seed = bytes == seed_png.as_slice() || *img == images.seed || fp.is_copy_of(&seed_fp);
+                for (j, other) in fps.iter().enumerate() {
+                    let same_bytes = plaintexts[j].as_deref() == Some(bytes);
+                    if j != i
+                        && owners[j].0 != owners[i].0
+                        && (same_bytes || other.as_ref().is_some_and(|o| o.is_copy_of(fp)))
+                    {
+                        a.duplicate_of.push(owners[j].1.clone());
+                    }
+                }
+                if let (Some(model), Some(base)) = (&images.embedder, &seed_embedding) {
+                    a.identity_model = Some(model.name().to_owned());
+                    a.identity_similarity = model.embed(img).ok().map(|e| miid_faces::similarity(base, &e));
+                }
+                a.score_hint = if a.duplicate_of_seed || !a.duplicate_of.is_empty() {
+                    -1
+                } else if a.identity_similarity.is_some_and(|s| s < images.identity_floor) {
+                    0
+                } else {
+                    1
+                };
+            }
+        }
+        out.push(Some(a));
+    }
+    out
 }
 
 fn finish(mut check: SubmissionCheck) -> SubmissionCheck {

@@ -304,6 +304,11 @@ struct Item<'a> {
     signature: Option<&'a str>,
 }
 
+/// Position of a check: (miner, submission, part).
+type Order = (usize, usize, Part);
+/// A check and, when it decrypted, the plaintext (for the image checks).
+type Checked = (SubmissionCheck, Option<Vec<u8>>);
+
 type RoundCache = Mutex<HashMap<u64, Arc<OnceCell<Result<[u8; 48], String>>>>>;
 
 impl PostValidator {
@@ -367,7 +372,7 @@ impl PostValidator {
         }
         let cache: RoundCache = Mutex::new(HashMap::new());
         let cache = &cache;
-        let mut results: Vec<((usize, usize, Part), (SubmissionCheck, Option<Vec<u8>>))> = futures::stream::iter(items)
+        let mut results: Vec<(Order, Checked)> = futures::stream::iter(items)
             .map(|item| async move { (item.order, self.check_one(challenge, item, cache).await) })
             .buffer_unordered(self.config.concurrency)
             .collect()

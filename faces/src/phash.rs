@@ -59,7 +59,7 @@ pub struct Fingerprint {
 }
 
 /// Mean absolute thumbnail difference (of 255) at or below which two images are copies.
-pub const COPY_MEAN_DIFF: f32 = 2.0;
+pub const COPY_MEAN_DIFF: f32 = 1.5;
 
 impl Fingerprint {
     pub fn of(img: &RgbImage) -> Self {

@@ -7,7 +7,7 @@
 //!   ramp, and for `far` a warm or cool colour cast;
 //! - background: outside a feathered ellipse around the face, a blur and a tint toward a seeded
 //!   colour;
-//! - pose: a small rotation (4–13°) and shift about the centre;
+//! - pose: a rotation (12–19.5°) and shift about the centre;
 //! - expression: a smooth local warp lifting the mouth corners (a smile) and narrowing the eyes.
 //!
 //! These are real, visible changes that keep the face's identity, but they are not the
@@ -123,11 +123,12 @@ fn sample(img: &RgbImage, x: f32, y: f32) -> Rgb<u8> {
     Rgb(out)
 }
 
-/// Rotation by ±(4° + 12°·a) about the centre plus a shift of ±3 %·a of the width.
+/// Rotation by ±(6° + 18°·a) about the centre (12° light, 16° medium, 19.5° far: the
+/// catalogue's ±15°/±30° are head turns, which a 2-D rotation can only hint at) plus a shift of ±3 %·a of the width.
 pub fn pose(img: &RgbImage, a: f32, rng: &mut impl Rng) -> RgbImage {
     let (w, h) = img.dimensions();
     let sign = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
-    let angle = (sign * (4.0 + 12.0 * a)).to_radians();
+    let angle = (sign * (6.0 + 18.0 * a)).to_radians();
     let shift = sign * 0.03 * a * w as f32;
     let (s, c) = angle.sin_cos();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);

@@ -246,25 +246,25 @@ fn prepare(
     round: u64,
 ) -> Result<Prepared, String> {
     let seed_fp = Fingerprint::of(seed);
-    let mut last = String::from("no strength scales configured");
+    let mut tries: Vec<String> = Vec::new();
     for &scale in &config.strength_scales {
         spec.strength_scale = scale;
         let img = match editor.edit(seed, &spec) {
             Ok(i) => i,
             Err(e) => {
-                last = e.to_string();
+                tries.push(e.to_string());
                 continue;
             }
         };
         if &img == seed || Fingerprint::of(&img).is_copy_of(&seed_fp) {
-            last = format!("{} output at strength {scale} is a copy of the seed", editor.name());
+            tries.push(format!("{} output at strength {scale} is a copy of the seed", editor.name()));
             continue;
         }
         let sim = match (identity, seed_embedding) {
             (Some(model), Some(base)) => {
                 let s = similarity(base, &model.embed(&img).map_err(|e| format!("identity embedding: {e}"))?);
                 if s < config.identity_threshold {
-                    last = format!("identity {s:.3} below {} at strength {scale}", config.identity_threshold);
+                    tries.push(format!("identity {s:.3} below {} at strength {scale}", config.identity_threshold));
                     continue;
                 }
                 Some(s)
@@ -277,5 +277,8 @@ fn prepare(
             .map_err(|e| format!("timelock to round {round}: {e}"))?;
         return Ok(Prepared { png, ciphertext, similarity: sim, strength_scale: scale });
     }
-    Err(last)
+    if tries.is_empty() {
+        tries.push("no strength scales configured".into());
+    }
+    Err(tries.join("; "))
 }

@@ -19,3 +19,4 @@ if [ ! -f "$model" ]; then
 fi
 MIID_MOBILEFACENET="$(realpath "$model")" cargo test -p miid-faces --features candle --lib -- --nocapture matches_tfjs
 cargo run --release -p miid-faces --features candle --example real_faces -- "$model" "$faces"
+cargo run --release -p miid-miner --example classical_real_faces -- "$model" "$faces"

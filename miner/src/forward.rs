@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use miid_protocol::synapse::{MinerOutput, RequestView, SeedVariations, Variations};
 
 use crate::engine::TextEngine;
+use crate::images::ImagePipeline;
 
 /// Turns a request into the miner's outputs. Implementations must return by `deadline` with
 /// whatever they finished (spec 3.9).
@@ -23,11 +24,12 @@ pub struct Forwarder {
     /// A model asked to complete the query parse when the parser is unsure, within `model_budget`.
     model: Option<std::sync::Arc<dyn crate::llm::LanguageModel>>,
     model_budget: std::time::Duration,
+    images: Option<std::sync::Arc<ImagePipeline>>,
 }
 
 impl Forwarder {
     pub fn new(engine: Box<dyn TextEngine>) -> Self {
-        Forwarder { engine, model: None, model_budget: std::time::Duration::ZERO }
+        Forwarder { engine, model: None, model_budget: std::time::Duration::ZERO, images: None }
     }
 
     /// Asks `model` about queries the parser is unsure of, for at most `budget` per request
@@ -39,6 +41,12 @@ impl Forwarder {
     ) -> Self {
         self.model = Some(model);
         self.model_budget = budget;
+        self
+    }
+
+    /// Answers image requests with `pipeline` (without one they get `s3_submissions: []`).
+    pub fn with_images(mut self, pipeline: std::sync::Arc<ImagePipeline>) -> Self {
+        self.images = Some(pipeline);
         self
     }
 
@@ -94,14 +102,28 @@ impl Forward for Forwarder {
                 Some(self.name_task_with(request, &spec, deadline))
             }
         };
+        let mut s3_submissions = Vec::new();
         if let Some(img) = &request.image_request {
-            tracing::info!(
-                variations = img.variation_requests.len(),
-                target_round = img.target_drand_round,
-                "image request left unanswered: no image pipeline configured (S3, drand, model)"
-            );
+            match &self.images {
+                Some(pipeline) => {
+                    let deadline = tokio::time::Instant::from_std(deadline);
+                    let (subs, outcomes) = pipeline.run(img, request.generation(), deadline).await;
+                    tracing::info!(
+                        requested = img.variation_requests.len(),
+                        submitted = subs.len(),
+                        outcomes = %serde_json::to_string(&outcomes).unwrap_or_default(),
+                        "image request answered"
+                    );
+                    s3_submissions = subs;
+                }
+                None => tracing::info!(
+                    variations = img.variation_requests.len(),
+                    target_round = img.target_drand_round,
+                    "image request left unanswered: no image pipeline configured (--images.editor, S3, drand)"
+                ),
+            }
         }
-        MinerOutput { variations, s3_submissions: Vec::new() }
+        MinerOutput { variations, s3_submissions }
     }
 }
 

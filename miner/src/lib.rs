@@ -6,6 +6,7 @@
 //!   R1/R2 images).
 //! - [`engine`]: the text engine trait and the default engine (no model); [`query`] reads the
 //!   template, [`names`], [`dob`], [`address`] and [`uav`] make the answers.
+//! - [`images`]: the face-image task (editors, identity gate, timelock, upload).
 //! - [`queue`]: the stake-ordered work gate.
 //! - [`cli`]: the `miner` command line (Bittensor-style flags, wallet subcommands).
 //! - [`doctor`]: `miner doctor`, the operator's pre-flight checklist.
@@ -21,6 +22,7 @@ pub mod dob;
 pub mod doctor;
 pub mod engine;
 pub mod forward;
+pub mod images;
 pub mod llm;
 pub mod metrics;
 pub mod names;

@@ -37,7 +37,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
 use miid_miner::Forward;
-use miid_miner::engine::{SimpleEngine, TextEngine, requested_count};
+use miid_miner::engine::{SimpleEngine, TextEngine};
+use miid_miner::query::QuerySpec;
 use miid_protocol::synapse::{ImageRequest, MinerOutput, RequestView, S3Submission, SeedVariations, Variations};
 
 use crate::spec::PersonaKind;
@@ -146,13 +147,15 @@ impl PersonaForward {
     /// request order, the UAV form for the seed the query names (as `Forwarder::name_task`).
     fn honest(&self, request: &RequestView, rng_seed: u64, count: usize) -> Variations {
         let mut rng = rand::rngs::StdRng::seed_from_u64(rng_seed);
+        let mut spec: QuerySpec = miid_miner::query::parse(request.query_template.as_deref().unwrap_or(""));
+        spec.variation_count = count as u32;
         let uav_seed = request.uav_seed();
         let mut out = Variations::new();
         for seed in request.seeds() {
             if out.contains_key(&seed.name) {
                 continue;
             }
-            let rows = self.engine.variations(&seed, count, &mut rng);
+            let rows = self.engine.variations(&seed, &spec, &mut rng);
             let entry = if uav_seed.as_deref() == Some(seed.name.as_str()) {
                 SeedVariations::WithUav { variations: rows, uav: self.engine.uav(&seed, &mut rng) }
             } else {
@@ -166,7 +169,7 @@ impl PersonaForward {
     async fn name_task(&self, request: &RequestView, deadline: Instant) -> Variations {
         let c = &self.config;
         let fp = fingerprint(request);
-        let count = requested_count(request.query_template.as_deref().unwrap_or(""));
+        let count = miid_miner::query::parse(request.query_template.as_deref().unwrap_or("")).variation_count as usize;
         let own_seed = derive_seed(c.seed, &[b"honest", &c.uid.to_le_bytes(), &fp]);
         match c.kind {
             PersonaKind::Lazy => self.honest(request, own_seed, c.variations.unwrap_or(2).min(count)),

@@ -23,18 +23,24 @@
 //!    `challenge:{challenge_id}:hash:{image_hash}` (checked even when the download fails).
 //! 6. **Image**: the plaintext starts with the PNG signature and an `IHDR` chunk.
 //!
+//! 7. **Image checks** (with [`PostValidator::with_image_checks`]): the plaintext decodes under
+//!    size limits (else score hint 0); it is not an exact or perceptual copy of the seed image or
+//!    of another miner's submission (else −1); with a face-embedding model, its identity
+//!    similarity to the seed is at least 0.4 (else 0). The verdict is an [`ImageAssessment`] with
+//!    a `score_hint` — a local estimate, not the grading service's score.
+//!
 //! Every failure is data ([`Failure`]); nothing here panics on miner input. Results are one
 //! [`SubmissionCheck`] per reported object (screen-replay angle 2 is a separate entry), in input
 //! order, `serde`-serialisable for reports.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
 use rusty_s3::actions::GetObject;
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Mutex, OnceCell};
 use url::Url;
 
@@ -44,6 +50,86 @@ use miid_protocol::s3::{self as s3key, parse_key, verify_submission};
 use miid_protocol::synapse::S3Submission;
 use miid_tlock::ChainKey;
 use miid_tlock::client::{Client, ClientError};
+
+/// What the image checks compare against.
+#[derive(Clone)]
+pub struct ImageChecks {
+    /// The seed image the challenge sent (decoded).
+    pub seed: image::RgbImage,
+    /// The seed file as sent (`base_image`), for the byte-identity check.
+    pub seed_file: Option<Vec<u8>>,
+    /// Face-embedding model for the identity check; `None` skips it.
+    pub embedder: Option<Arc<dyn miid_faces::FaceEmbedder>>,
+    pub limits: miid_faces::DecodeLimits,
+    /// Identity similarity below which the hint is 0 (the subnet's 0.4).
+    pub identity_floor: f32,
+}
+
+impl ImageChecks {
+    pub fn new(seed: image::RgbImage, embedder: Option<Arc<dyn miid_faces::FaceEmbedder>>) -> Self {
+        ImageChecks {
+            seed,
+            seed_file: None,
+            embedder,
+            limits: miid_faces::DecodeLimits::default(),
+            identity_floor: miid_faces::identity::REJECT_THRESHOLD,
+        }
+    }
+}
+
+impl ImageChecks {
+    /// From the seed file as the challenge sent it (PNG/JPEG/WebP bytes).
+    pub fn from_seed_file(
+        bytes: Vec<u8>,
+        embedder: Option<Arc<dyn miid_faces::FaceEmbedder>>,
+    ) -> Result<Self, miid_faces::DecodeError> {
+        let seed = miid_faces::decode::decode_rgb(&bytes, &miid_faces::DecodeLimits::default())?;
+        Ok(ImageChecks { seed_file: Some(bytes), ..ImageChecks::new(seed, embedder) })
+    }
+}
+
+/// The image verdict on one decrypted submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageAssessment {
+    /// `None` when the plaintext decoded; otherwise why not.
+    pub decode_error: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Perceptual hash (hex) of the decoded image.
+    pub phash: Option<String>,
+    /// Byte-identical to, or a perceptual copy of, the seed.
+    pub duplicate_of_seed: bool,
+    /// Submissions (`hotkey#index`) of *other* miners this one duplicates.
+    pub duplicate_of: Vec<String>,
+    /// Identity similarity to the seed (when a model is configured).
+    pub identity_similarity: Option<f32>,
+    pub identity_model: Option<String>,
+    /// −1 duplicate, 0 undecodable or identity below the floor, 1 otherwise.
+    pub score_hint: i8,
+}
+
+/// Checks of one challenge, per miner, for reports and later analysis.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChallengeResults {
+    pub challenge_id: String,
+    pub target_drand_round: u64,
+    /// Miner hotkey → its checks in submission order.
+    pub miners: BTreeMap<String, Vec<SubmissionCheck>>,
+}
+
+impl ChallengeResults {
+    pub fn new(challenge: &Challenge, checks: Vec<SubmissionCheck>) -> Self {
+        let mut miners: BTreeMap<String, Vec<SubmissionCheck>> = BTreeMap::new();
+        for c in checks {
+            miners.entry(c.miner_hotkey.clone()).or_default().push(c);
+        }
+        ChallengeResults {
+            challenge_id: s3key::challenge_id_or_sandbox(challenge.challenge_id.as_deref()).to_owned(),
+            target_drand_round: challenge.target_drand_round,
+            miners,
+        }
+    }
+}
 
 /// The PNG file signature.
 pub const PNG_MAGIC: [u8; 8] = *b"\x89PNG\r\n\x1a\n";
@@ -153,7 +239,7 @@ pub struct MinerSubmissions {
 }
 
 /// Which object of a submission a check is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Part {
     Primary,
@@ -162,7 +248,7 @@ pub enum Part {
 }
 
 /// Why a submission failed post-validation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum Failure {
     /// Not `submissions/…/….tlock` with ≥ 6 parts and non-empty components.
@@ -190,7 +276,7 @@ pub enum Failure {
 }
 
 /// The verdict on one reported object.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SubmissionCheck {
     pub miner_hotkey: String,
     /// Position in the miner's `s3_submissions`.
@@ -205,6 +291,9 @@ pub struct SubmissionCheck {
     pub ciphertext_round: Option<u64>,
     pub ciphertext_bytes: Option<usize>,
     pub plaintext_bytes: Option<usize>,
+    /// Image checks, when configured and the object decrypted.
+    #[serde(default)]
+    pub image: Option<ImageAssessment>,
 }
 
 /// Downloads and checks submissions.
@@ -214,6 +303,7 @@ pub struct PostValidator {
     credentials: Option<Credentials>,
     config: FetchConfig,
     beacon: BeaconSource,
+    images: Option<ImageChecks>,
 }
 
 /// One object to check.
@@ -227,6 +317,11 @@ struct Item<'a> {
     image_hash: Option<&'a str>,
     signature: Option<&'a str>,
 }
+
+/// Position of a check: (miner, submission, part).
+type Order = (usize, usize, Part);
+/// A check and, when it decrypted, the plaintext (for the image checks).
+type Checked = (SubmissionCheck, Option<Vec<u8>>);
 
 type RoundCache = Mutex<HashMap<u64, Arc<OnceCell<Result<[u8; 48], String>>>>>;
 
@@ -250,7 +345,13 @@ impl PostValidator {
             .timeout(config.request_timeout)
             .build()
             .map_err(|e| PostvalError::Config(format!("HTTP client: {e}")))?;
-        Ok(PostValidator { http, bucket, credentials, config, beacon })
+        Ok(PostValidator { http, bucket, credentials, config, beacon, images: None })
+    }
+
+    /// Adds the image checks (decode, duplicates, identity) to every decrypted submission.
+    pub fn with_image_checks(mut self, checks: ImageChecks) -> Self {
+        self.images = Some(checks);
+        self
     }
 
     /// Checks every miner's submissions; results in input order (miner, index, primary first).
@@ -285,13 +386,24 @@ impl PostValidator {
         }
         let cache: RoundCache = Mutex::new(HashMap::new());
         let cache = &cache;
-        let mut results: Vec<((usize, usize, Part), SubmissionCheck)> = futures::stream::iter(items)
+        let mut results: Vec<(Order, Checked)> = futures::stream::iter(items)
             .map(|item| async move { (item.order, self.check_one(challenge, item, cache).await) })
             .buffer_unordered(self.config.concurrency)
             .collect()
             .await;
         results.sort_by_key(|(order, _)| (order.0, order.1, order.2 == Part::Angle2));
-        results.into_iter().map(|(_, r)| r).collect()
+        let (mut checks, plaintexts): (Vec<_>, Vec<_>) = results.into_iter().map(|(_, r)| r).unzip();
+        if let Some(images) = &self.images {
+            let images = images.clone();
+            let owners = checks_keys(&checks);
+            let assessed = tokio::task::spawn_blocking(move || assess_images(&images, &plaintexts, &owners))
+                .await
+                .unwrap_or_default();
+            for (c, a) in checks.iter_mut().zip(assessed) {
+                c.image = a;
+            }
+        }
+        checks
     }
 
     /// Checks one miner's submissions.
@@ -299,7 +411,12 @@ impl PostValidator {
         self.check_all(challenge, std::slice::from_ref(miner)).await
     }
 
-    async fn check_one(&self, challenge: &Challenge, item: Item<'_>, cache: &RoundCache) -> SubmissionCheck {
+    async fn check_one(
+        &self,
+        challenge: &Challenge,
+        item: Item<'_>,
+        cache: &RoundCache,
+    ) -> (SubmissionCheck, Option<Vec<u8>>) {
         let challenge_id = s3key::challenge_id_or_sandbox(challenge.challenge_id.as_deref());
         let mut check = SubmissionCheck {
             miner_hotkey: item.miner.to_owned(),
@@ -312,6 +429,7 @@ impl PostValidator {
             ciphertext_round: None,
             ciphertext_bytes: None,
             plaintext_bytes: None,
+            image: None,
         };
 
         // Signature (independent of the download).
@@ -333,14 +451,14 @@ impl PostValidator {
         let key_failures = key_failures(item.key, item.miner, challenge_id, &item.sub.path_signature);
         if !key_failures.is_empty() {
             check.failures.extend(key_failures);
-            return finish(check);
+            return (finish(check), None);
         }
 
         let ciphertext = match self.fetch(item.key).await {
             Ok(b) => b,
             Err(f) => {
                 check.failures.push(f);
-                return finish(check);
+                return (finish(check), None);
             }
         };
         check.ciphertext_bytes = Some(ciphertext.len());
@@ -348,7 +466,7 @@ impl PostValidator {
             Ok((_, r)) => r,
             Err(e) => {
                 check.failures.push(Failure::DecryptFailed { detail: e.to_string() });
-                return finish(check);
+                return (finish(check), None);
             }
         };
         check.ciphertext_round = Some(round);
@@ -356,14 +474,14 @@ impl PostValidator {
             Ok(x) => x,
             Err(detail) => {
                 check.failures.push(Failure::NotYetRevealed { round, detail });
-                return finish(check);
+                return (finish(check), None);
             }
         };
         let plaintext = match miid_tlock::decrypt(&ciphertext, &chain, &signature) {
             Ok(p) => p,
             Err(e) => {
                 check.failures.push(Failure::DecryptFailed { detail: e.to_string() });
-                return finish(check);
+                return (finish(check), None);
             }
         };
         check.plaintext_bytes = Some(plaintext.len());
@@ -377,7 +495,7 @@ impl PostValidator {
         if let Err(detail) = png_check(&plaintext) {
             check.failures.push(Failure::NotAnImage { detail });
         }
-        finish(check)
+        (finish(check), Some(plaintext))
     }
 
     /// GET one object (retrying transient failures), at most `max_object_bytes`.
@@ -462,6 +580,86 @@ impl PostValidator {
     }
 }
 
+fn checks_keys(checks: &[SubmissionCheck]) -> Vec<(String, String)> {
+    checks.iter().map(|c| (c.miner_hotkey.clone(), format!("{}#{}", c.miner_hotkey, c.index))).collect()
+}
+
+/// Image checks over all decrypted plaintexts of a challenge (`owners[i]` = (miner, label)).
+fn assess_images(
+    images: &ImageChecks,
+    plaintexts: &[Option<Vec<u8>>],
+    owners: &[(String, String)],
+) -> Vec<Option<ImageAssessment>> {
+    use miid_faces::Fingerprint;
+    let seed_fp = Fingerprint::of(&images.seed);
+    let seed_png = miid_faces::decode::encode_png(&images.seed).unwrap_or_default();
+    let seed_file = images.seed_file.as_deref().unwrap_or(&seed_png);
+    let seed_embedding = images.embedder.as_ref().and_then(|m| m.embed(&images.seed).ok());
+    let decoded: Vec<Option<Result<image::RgbImage, String>>> = plaintexts
+        .iter()
+        .map(|p| p.as_ref().map(|b| miid_faces::decode::decode_rgb(b, &images.limits).map_err(|e| e.to_string())))
+        .collect();
+    let fps: Vec<Option<Fingerprint>> =
+        decoded.iter().map(|d| d.as_ref().and_then(|r| r.as_ref().ok()).map(Fingerprint::of)).collect();
+    let mut out = Vec::with_capacity(plaintexts.len());
+    for (i, d) in decoded.iter().enumerate() {
+        let Some(d) = d else {
+            out.push(None);
+            continue;
+        };
+        let mut a = ImageAssessment {
+            decode_error: None,
+            width: None,
+            height: None,
+            phash: None,
+            duplicate_of_seed: false,
+            duplicate_of: Vec::new(),
+            identity_similarity: None,
+            identity_model: None,
+            score_hint: 1,
+        };
+        match d {
+            Err(e) => {
+                a.decode_error = Some(e.clone());
+                a.score_hint = 0;
+            }
+            Ok(img) => {
+                let fp = fps[i].as_ref().expect("decoded images have fingerprints");
+                a.width = Some(img.width());
+                a.height = Some(img.height());
+                a.phash = Some(fp.hash.to_hex());
+                let bytes = plaintexts[i].as_deref().unwrap_or_default();
+                a.duplicate_of_seed = bytes == seed_file
+                    || bytes == seed_png.as_slice()
+                    || *img == images.seed
+                    || fp.is_copy_of(&seed_fp);
+                for (j, other) in fps.iter().enumerate() {
+                    let same_bytes = plaintexts[j].as_deref() == Some(bytes);
+                    if j != i
+                        && owners[j].0 != owners[i].0
+                        && (same_bytes || other.as_ref().is_some_and(|o| o.is_copy_of(fp)))
+                    {
+                        a.duplicate_of.push(owners[j].1.clone());
+                    }
+                }
+                if let (Some(model), Some(base)) = (&images.embedder, &seed_embedding) {
+                    a.identity_model = Some(model.name().to_owned());
+                    a.identity_similarity = model.embed(img).ok().map(|e| miid_faces::similarity(base, &e));
+                }
+                a.score_hint = if a.duplicate_of_seed || !a.duplicate_of.is_empty() {
+                    -1
+                } else if a.identity_similarity.is_some_and(|s| s < images.identity_floor) {
+                    0
+                } else {
+                    1
+                };
+            }
+        }
+        out.push(Some(a));
+    }
+    out
+}
+
 fn finish(mut check: SubmissionCheck) -> SubmissionCheck {
     check.ok = check.failures.is_empty();
     check
@@ -539,6 +737,66 @@ mod tests {
         assert!(matches!(key_failures("submissions/x.png", BOB, cid, "")[..], [Failure::MalformedKey { .. }]));
         let json = serde_json::to_value(Failure::HashMismatch { expected: "a".into(), actual: "b".into() }).unwrap();
         assert_eq!(json, serde_json::json!({"reason": "hash_mismatch", "expected": "a", "actual": "b"}));
+    }
+
+    /// An embedder that reads the identity off the top-left pixel's red channel (for tests).
+    struct RedIsIdentity;
+
+    impl miid_faces::FaceEmbedder for RedIsIdentity {
+        fn name(&self) -> &str {
+            "red"
+        }
+        fn embed(&self, img: &image::RgbImage) -> Result<Vec<f32>, miid_faces::EmbedError> {
+            let r = f32::from(img.get_pixel(0, 0).0[0]) / 255.0;
+            Ok(vec![r, 1.0 - r])
+        }
+    }
+
+    fn picture(seed: u32, red: u8) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(64, 64, |x, y| {
+            if x == 0 && y == 0 {
+                image::Rgb([red, 0, 0])
+            } else {
+                image::Rgb([((x * (3 + seed) + y * (7 + seed)) % 251) as u8, (y * 3) as u8, 90])
+            }
+        });
+        miid_faces::decode::encode_png(&img).unwrap()
+    }
+
+    #[test]
+    fn image_assessments() {
+        let seed_bytes = picture(0, 255);
+        let checks = ImageChecks::from_seed_file(seed_bytes.clone(), Some(Arc::new(RedIsIdentity))).unwrap();
+        let plaintexts = vec![
+            Some(picture(1, 255)),                   // A#0: honest, same identity
+            Some(seed_bytes),                        // A#1: the seed itself
+            Some(b"\x89PNG\r\n\x1a\nnope".to_vec()), // B#0: not decodable
+            Some(picture(1, 255)),                   // B#1: copies A#0
+            Some(picture(2, 0)),                     // C#0: another identity
+            Some(picture(3, 255)),                   // C#1: same picture as C#2 (same miner: not flagged)
+            Some(picture(3, 255)),                   // C#2
+            None,                                    // C#3: did not decrypt
+        ];
+        let owners: Vec<(String, String)> =
+            [("A", 0), ("A", 1), ("B", 0), ("B", 1), ("C", 0), ("C", 1), ("C", 2), ("C", 3)]
+                .iter()
+                .map(|(m, i)| (m.to_string(), format!("{m}#{i}")))
+                .collect();
+        let a = assess_images(&checks, &plaintexts, &owners);
+        let hint = |i: usize| a[i].as_ref().unwrap().score_hint;
+        assert_eq!(hint(0), -1, "A#0 is duplicated by B#1: both are flagged");
+        assert_eq!(a[0].as_ref().unwrap().duplicate_of, vec!["B#1".to_owned()]);
+        assert!(a[1].as_ref().unwrap().duplicate_of_seed);
+        assert_eq!(hint(1), -1);
+        assert_eq!(hint(2), 0);
+        assert!(a[2].as_ref().unwrap().decode_error.is_some());
+        assert_eq!(hint(3), -1);
+        assert_eq!(hint(4), 0, "identity {:?}", a[4].as_ref().unwrap().identity_similarity);
+        assert_eq!((hint(5), hint(6)), (1, 1), "one miner's own repeats are not cross-miner duplicates");
+        assert!(a[7].is_none());
+        assert_eq!(a[0].as_ref().unwrap().identity_model.as_deref(), Some("red"));
+        let json = serde_json::to_value(a[4].as_ref().unwrap()).unwrap();
+        assert_eq!(json["score_hint"], 0);
     }
 
     #[test]

@@ -32,11 +32,6 @@ pub const MAX_SKEW_SECS: i64 = 5;
 pub struct DoctorArgs {
     #[command(flatten)]
     pub run: RunArgs,
-    #[command(flatten)]
-    pub s3: UploadConfig,
-    /// drand HTTP API of the beacon submissions are timelocked to.
-    #[arg(long = "drand.url", env = "MIID_DRAND_URL", default_value = QUICKNET_URL)]
-    pub drand_url: String,
     /// Model files the image pipeline loads (repeat the flag for each file).
     #[arg(long = "model.path")]
     pub models: Vec<PathBuf>,
@@ -79,9 +74,15 @@ pub async fn run_checks(args: &DoctorArgs) -> Vec<Check> {
     let timeout = Duration::from_secs(args.check_timeout_secs.max(1));
     let mut checks = vec![check_config(&args.run), check_wallet(&args.run)];
     checks.push(check_port(&args.run, timeout).await);
-    checks.push(check_models(&args.models));
-    checks.push(check_s3(&args.s3, timeout).await);
-    let (drand, clock) = check_drand_and_clock(&args.drand_url, timeout).await;
+    // The image task's own model flags count too: the doctor checks what the miner will load.
+    let images = &args.run.images;
+    let models: Vec<PathBuf> =
+        args.models.iter().chain(images.identity_model.iter()).chain(images.diffusion_model.iter()).cloned().collect();
+    checks.push(check_models(&models));
+    checks.push(check_s3(&args.run.images.s3, timeout).await);
+    // The beacon the image task locks to (`--drand.beacon`), quicknet when none is given.
+    let drand_url = args.run.images.drand_beacon.as_deref().unwrap_or(QUICKNET_URL);
+    let (drand, clock) = check_drand_and_clock(drand_url, timeout).await;
     checks.push(drand);
     checks.push(clock);
     checks.push(check_chain(&args.run, timeout).await);
@@ -250,12 +251,14 @@ async fn check_port(run: &RunArgs, timeout: Duration) -> Check {
 fn check_models(models: &[PathBuf]) -> Check {
     const NAME: &str = "model files";
     if models.is_empty() {
-        return Check::skip(NAME, "none given (--model.path); image requests get no submissions");
+        return Check::skip(NAME, "none given (--model.path, --images.identity_model, --images.diffusion_model)");
     }
     let mut found = Vec::new();
     for p in models {
         match std::fs::File::open(p).and_then(|f| f.metadata()) {
             Ok(m) if m.is_file() && m.len() > 0 => found.push(format!("{} ({} bytes)", p.display(), m.len())),
+            // --images.diffusion_model is a diffusers folder (vae/, unet/, text_encoder/, tokenizer/).
+            Ok(m) if m.is_dir() => found.push(format!("{} (folder)", p.display())),
             Ok(m) if m.is_file() => {
                 return Check::fail(NAME, format!("{} is empty", p.display()), "download the model again");
             }
@@ -335,7 +338,11 @@ async fn check_drand_and_clock(url: &str, timeout: Duration) -> (Check, Check) {
         Ok(Ok(c)) => c.with_request_timeout(timeout),
         Ok(Err(e)) => {
             return (
-                Check::fail(DRAND, format!("{url}: {e}"), "check --drand.url (MIID_DRAND_URL) and outbound HTTPS"),
+                Check::fail(
+                    DRAND,
+                    format!("{url}: {e}"),
+                    "check --drand.beacon (MIID_DRAND_BEACON) and outbound HTTPS",
+                ),
                 Check::skip(CLOCK, "needs the drand beacon"),
             );
         }

@@ -77,7 +77,7 @@ async fn doctor(s: &Setup, drand_url: &str, secret: &str, model: &str) -> (bool,
         .args(["--metagraph", s.dir.path().join("metagraph.json").to_str().unwrap()])
         .args(["--s3.endpoint", &s.s3.endpoint(), "--s3.path_style", "true", "--s3.bucket", BUCKET])
         .args(["--s3.region", "us-east-1", "--s3.access_key", AK, "--s3.secret_key", secret])
-        .args(["--drand.url", drand_url, "--doctor.timeout_secs", "5"])
+        .args(["--drand.beacon", drand_url, "--doctor.timeout_secs", "5"])
         .args(["--model.path", s.dir.path().join(model).to_str().unwrap()])
         .env("RUST_LOG", "warn");
     let out = cmd.output().await.unwrap();

@@ -29,9 +29,14 @@ async fn round(generation: Generation, transport: Scheme) {
                     assert!(!entry.rows().is_empty(), "{seed}");
                     assert!(entry.rows().iter().all(|row| row.len() == 3 && row[0] != *seed));
                 }
-                let uav_seed = r.uav_seed.as_deref().unwrap();
-                assert!(v[uav_seed].uav().is_some(), "the UAV seed carries a UAV");
-                assert_eq!(v.values().filter(|e| e.uav().is_some()).count(), 1, "and only it");
+                // A round whose High Risk draws all failed has no UAV seed (spec 7): then no UAV at all.
+                match r.uav_seed.as_deref() {
+                    Some(uav_seed) => {
+                        assert!(v[uav_seed].uav().is_some(), "the UAV seed carries a UAV");
+                        assert_eq!(v.values().filter(|e| e.uav().is_some()).count(), 1, "and only it");
+                    }
+                    None => assert!(v.values().all(|e| e.uav().is_none()), "no UAV seed, no UAV"),
+                }
             }
             Generation::R2 => assert!(m.variations.is_none()),
         }

@@ -421,10 +421,29 @@ mod tests {
         assert!(t.contains(&format!("For the seed \"{uav}\" ONLY")));
     }
 
+    /// A base-image folder made for the tests (small generated PNGs named as the reference names
+    /// its portraits), so the suite does not depend on fixtures outside the repository.
+    fn base_images() -> &'static std::path::Path {
+        static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+        DIR.get_or_init(|| {
+            let d = tempfile::tempdir().unwrap();
+            for (i, name) in
+                ["0a1b2c3d4e5f_f_doc.png", "1a2b3c4d5e6f_m_doc.png", "2a3b4c5d6e7f_f_doc.png"].iter().enumerate()
+            {
+                let img = ::image::RgbImage::from_fn(16, 16, |x, y| {
+                    ::image::Rgb([(x * 16) as u8, (y * 16) as u8, (i * 80) as u8])
+                });
+                img.save(d.path().join(name)).unwrap();
+            }
+            d
+        })
+        .path()
+    }
+
     fn opts(seed: u64, mode: TemplateMode, images: bool) -> R1Options {
         R1Options {
             mode,
-            image_dir: images.then(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/faces")),
+            image_dir: images.then(|| base_images().to_path_buf()),
             today: chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
             now: 1_767_225_600 + seed,
             ..R1Options::default()

@@ -20,7 +20,7 @@ use miid_scoring::reputation::{BURN_UID, EMA_ALPHA, RepRecord, scores_to_weights
 use miid_validator::{Dendrite, MinerResult, QueryRound, RoundConfig, query, round, score};
 
 use crate::assertions::{AssertionResult, evaluate};
-use crate::images::{FLAKY_REFUSALS, ImageMode, SubmittedImages, flaky_front};
+use crate::images::{FLAKY_REFUSALS, ImageMode, PipelineImages, SubmittedImages, flaky_front};
 use crate::persona::{Board, PersonaConfig, PersonaForward, WireLayer, derive_seed};
 use crate::spec::{FaultKind, FaultSpec, Forge, PersonaKind, ScenarioSpec, ServiceKind};
 use crate::stack::{
@@ -76,10 +76,17 @@ pub struct ImageSummary {
     pub reported: usize,
     /// Objects post-validation checked (equal to `reported` unless something was lost).
     pub submitted: usize,
-    /// Objects that passed every check.
+    /// Entries the request asked for.
+    pub requested: usize,
+    /// Objects that decrypted with the beacon's signature and went through the image checks.
+    pub decrypted: usize,
+    /// Objects that passed every check (post-validation's and the image checks').
     pub ok: usize,
-    /// Failure reason → count (the post-validator's reasons, plus `seed_duplicate`: the plaintext
-    /// is the request's own base image).
+    /// Lowest identity similarity to the seed among the decrypted objects (structural embedder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_identity: Option<f32>,
+    /// Failure reason → count: the post-validator's reasons, plus the image checks' verdicts
+    /// (`seed_duplicate`, `cross_miner_duplicate`, `undecodable`, `identity_below_floor`).
     pub failures: BTreeMap<String, usize>,
 }
 
@@ -275,8 +282,16 @@ async fn setups(spec: &ScenarioSpec, services: &Services) -> Result<(Vec<MinerSe
             };
             let beacon = ChainKey { public_key: drand.mock.public_key(), chain_hash: drand.mock.chain_hash() };
             let hotkey = Hotkey::from_uri(&format!("//Miner{uid}"))?;
-            let images = SubmittedImages::new(mode, hotkey, &endpoint, SUBMISSION_BUCKET, beacon, spec.seed)?;
-            forward = forward.with_images(Arc::new(images));
+            let images: Arc<dyn crate::persona::ImageBehaviour> = match mode {
+                // Honest images, whatever goes wrong around them: the miner's own pipeline.
+                ImageMode::Honest | ImageMode::Flaky | ImageMode::ForgedSignature => {
+                    Arc::new(PipelineImages::new(mode, hotkey, &endpoint, SUBMISSION_BUCKET, beacon, spec.seed)?)
+                }
+                ImageMode::SeedDuplicate | ImageMode::WrongRound => {
+                    Arc::new(SubmittedImages::new(mode, hotkey, &endpoint, SUBMISSION_BUCKET, beacon, spec.seed)?)
+                }
+            };
+            forward = forward.with_images(images);
         }
         setups.push(MinerSetup { forward: Arc::new(forward), layer, serving_key });
     }
@@ -456,8 +471,14 @@ async fn drive(
                         miid_protocol::drand::Schedule::default(),
                     ),
                 };
+                // With images on, a synthetic portrait the miners' editors and identity gate can
+                // work on (one per round); otherwise the spec's 1×1 example.
+                let base = match spec.images_on() {
+                    true => crate::images::portrait_b64(r),
+                    false => query::TINY_PNG_B64.to_owned(),
+                };
                 let s = query::r2_query(
-                    query::TINY_PNG_B64,
+                    &base,
                     "a1b2c3d4e5f6_m_doc.png",
                     stack.validator.ss58(),
                     now,
@@ -600,7 +621,17 @@ async fn post_validate(
         },
     };
     let fetch = FetchConfig::private(&s3.endpoint(), SUBMISSION_BUCKET, &s3.config.access_key, &s3.config.secret_key);
-    let pv = PostValidator::new(fetch, beacon)?;
+    let mut pv = PostValidator::new(fetch, beacon)?;
+    // The image checks (decode, seed and cross-miner duplicates, identity to the seed with the
+    // structural embedder) when the base image is one they can read.
+    use base64::Engine as _;
+    if let Ok(seed) = base64::engine::general_purpose::STANDARD.decode(&img.base_image) {
+        let embedder: Arc<dyn miid_faces::FaceEmbedder> = Arc::new(miid_faces::identity::StructuralEmbedder);
+        match miid_validator::postval::ImageChecks::from_seed_file(seed, Some(embedder)) {
+            Ok(checks) => pv = pv.with_image_checks(checks),
+            Err(e) => tracing::warn!(error = %e, "base image does not decode; image checks off"),
+        }
+    }
     let challenge = Challenge {
         challenge_id: img.challenge_id.clone(),
         target_drand_round: img.target_drand_round,
@@ -609,8 +640,10 @@ async fn post_validate(
     Ok(pv.check_all(&challenge, &miners).await)
 }
 
-/// Per-miner image verdicts from the checks, plus the seed-duplicate check post-validation does
-/// not make (the plaintext hash equals the base image's).
+/// Per-miner image verdicts from the checks: the post-validator's failures, the image checks'
+/// verdicts (`seed_duplicate`, `cross_miner_duplicate`, `undecodable`, `identity_below_floor`),
+/// and the seed-duplicate check by hash for objects that did not decrypt (the plaintext hash the
+/// miner reports equals the base image's).
 fn summarise_images(miners: &mut [MinerRound], qr: &QueryRound, checks: &[miid_validator::postval::SubmissionCheck]) {
     use base64::Engine as _;
     let base_hash = qr
@@ -619,26 +652,56 @@ fn summarise_images(miners: &mut [MinerRound], qr: &QueryRound, checks: &[miid_v
         .as_ref()
         .and_then(|i| base64::engine::general_purpose::STANDARD.decode(&i.base_image).ok())
         .map(|b| miid_protocol::body_hash::sha256_hex(&b));
+    let requested = qr.request.image_request.as_ref().map_or(0, |i| i.variation_requests.len());
     for (m, result) in miners.iter_mut().zip(&qr.results) {
-        let mut summary = ImageSummary::default();
+        let mut summary = ImageSummary { requested, ..ImageSummary::default() };
+        let subs = result.s3_submissions.as_deref().unwrap_or_default();
+        for s in subs {
+            summary.reported += 1 + usize::from(s.s3_key_angle2.is_some());
+        }
         for c in checks.iter().filter(|c| c.miner_hotkey == result.hotkey) {
             summary.submitted += 1;
-            if c.ok {
+            let mut reasons: Vec<String> = c
+                .failures
+                .iter()
+                .map(|f| {
+                    serde_json::to_value(f)
+                        .ok()
+                        .and_then(|v| v["reason"].as_str().map(str::to_owned))
+                        .unwrap_or_else(|| "unknown".into())
+                })
+                .collect();
+            match &c.image {
+                Some(a) => {
+                    summary.decrypted += 1;
+                    if a.decode_error.is_some() {
+                        reasons.push("undecodable".into());
+                    }
+                    if a.duplicate_of_seed {
+                        reasons.push("seed_duplicate".into());
+                    }
+                    if !a.duplicate_of.is_empty() {
+                        reasons.push("cross_miner_duplicate".into());
+                    }
+                    if a.score_hint == 0 && a.decode_error.is_none() {
+                        reasons.push("identity_below_floor".into());
+                    }
+                    if let Some(sim) = a.identity_similarity {
+                        summary.min_identity = Some(summary.min_identity.map_or(sim, |m: f32| m.min(sim)));
+                    }
+                }
+                None => {
+                    let hash = subs.get(c.index).map(|s| s.image_hash.as_str());
+                    if base_hash.is_some() && hash == base_hash.as_deref() {
+                        reasons.push("seed_duplicate".into());
+                    }
+                }
+            }
+            if reasons.is_empty() {
                 summary.ok += 1;
             }
-            for f in &c.failures {
-                let reason = serde_json::to_value(f)
-                    .ok()
-                    .and_then(|v| v["reason"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "unknown".into());
-                *summary.failures.entry(reason).or_default() += 1;
-            }
-        }
-        for s in result.s3_submissions.iter().flatten() {
-            summary.reported += 1 + usize::from(s.s3_key_angle2.is_some());
-            if base_hash.as_deref() == Some(s.image_hash.as_str()) {
-                *summary.failures.entry("seed_duplicate".into()).or_default() += 1;
-                summary.ok = summary.ok.saturating_sub(1);
+            for r in reasons {
+                *summary.failures.entry(r).or_default() += 1;
             }
         }
         m.images = Some(summary);

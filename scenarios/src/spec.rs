@@ -513,6 +513,11 @@ pub enum AssertSpec {
         valid: bool,
         #[serde(default)]
         reason: Option<String>,
+        /// `valid = true` only: image-check verdicts tolerated on otherwise valid objects (e.g.
+        /// `cross_miner_duplicate`, which the classical editor's few random choices produce
+        /// between honest miners).
+        #[serde(default)]
+        allow: Vec<String>,
     },
     /// The service answered its probe (`up = false`: did not) before each round listed (every
     /// round when `rounds` is absent). The drand probe also checks that the chain hash never
@@ -749,8 +754,11 @@ impl ScenarioSpec {
                     }
                 }
                 AssertSpec::Status { miners, .. } | AssertSpec::Uav { miners, .. } => check(miners)?,
-                AssertSpec::Images { miners, .. } => {
+                AssertSpec::Images { miners, valid, allow, .. } => {
                     check(miners)?;
+                    if !allow.is_empty() && !valid {
+                        return Err("an images assertion's `allow` only applies with valid = true".into());
+                    }
                     if !self.images_on() {
                         return Err(
                             "an images assertion needs R2 rounds with [services] drand = true, s3 = true".into()

@@ -210,6 +210,10 @@ pub struct RunReport {
     pub assertions: Vec<AssertionResult>,
     pub passed: bool,
     pub seconds: f64,
+    /// honest-llm: chat completions the fake model server answered (the miner asks the model
+    /// only when its rules parse of the query is unsure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_calls: Option<u64>,
 }
 
 impl RunReport {
@@ -267,6 +271,10 @@ async fn setups(spec: &ScenarioSpec, services: &Services) -> Result<(Vec<MinerSe
             serving_hotkey: serving_key.as_ref().map(|k| k.ss58().to_owned()),
         });
         let mut forward = PersonaForward::new(config, board.clone());
+        if group.persona == PersonaKind::HonestLlm {
+            let llm = services.llm.as_ref().ok_or_else(|| anyhow::anyhow!("honest-llm needs the fake model server"))?;
+            forward = forward.with_model(llm.client(std::time::Duration::from_secs(10)));
+        }
         let mode = match group.persona {
             PersonaKind::Honest => Some(ImageMode::Honest),
             PersonaKind::ImageDuplicate => Some(ImageMode::SeedDuplicate),
@@ -310,6 +318,11 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
             None
         },
         s3: if spec.services.s3 { Some(S3Service::start(None).await?) } else { None },
+        llm: if spec.miners.iter().any(|g| g.persona == PersonaKind::HonestLlm) {
+            Some(crate::llm::FakeChatServer::start().await?)
+        } else {
+            None
+        },
     };
     let (setups, infos) = setups(spec, &services).await?;
     let axon = miid_miner::AxonConfig {
@@ -396,6 +409,7 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
         assertions: Vec::new(),
         passed: true,
         seconds: 0.0,
+        model_calls: services.llm.as_ref().map(|l| l.calls()),
     };
     report.assertions = evaluate(spec, &report);
     report.passed = report.assertions.iter().all(|a| a.passed);

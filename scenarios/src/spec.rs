@@ -294,16 +294,6 @@ impl PersonaKind {
         matches!(self, PersonaKind::ImageDuplicate | PersonaKind::WrongDrandRound | PersonaKind::S3Flaky)
     }
 
-    /// Personas whose behaviour needs a part of the stack that does not exist yet (the miner's
-    /// LLM backends). Loading a scenario that uses one is an
-    /// error naming what is missing, never a silent honest stand-in.
-    pub fn pending(self) -> Option<&'static str> {
-        match self {
-            PersonaKind::HonestLlm => Some("needs the miner's LLM backends, which are not in the miner crate yet"),
-            _ => None,
-        }
-    }
-
     /// The persona-specific keys a miner group may set.
     fn params(self) -> &'static [&'static str] {
         match self {
@@ -650,9 +640,6 @@ impl ScenarioSpec {
             if g.count == 0 {
                 return Err(format!("miner group {name:?}: count must be at least 1"));
             }
-            if let Some(why) = g.persona.pending() {
-                return Err(format!("miner group {name:?}: persona {} is not available yet: it {why}", g.persona));
-            }
             if (g.persona.is_image() || g.forge == Some(Forge::Images)) && !self.images_on() {
                 return Err(format!(
                     "miner group {name:?}: persona {} submits images: it needs validator.generation = \"r2\" and [services] drand = true, s3 = true",
@@ -886,8 +873,7 @@ mod tests {
         assert!(e.contains("submits images"), "{e}");
         let e = parse("[[miners]]\npersona = \"honest\"\nforge = \"axon\"\n").unwrap_err().to_string();
         assert!(e.contains("`forge` is not a parameter of persona honest"), "{e}");
-        let e = parse("[[miners]]\npersona = \"honest-llm\"\n").unwrap_err().to_string();
-        assert!(e.contains("not available yet") && e.contains("LLM"), "{e}");
+        assert!(parse("[[miners]]\npersona = \"honest-llm\"\n").is_ok(), "honest-llm loads");
     }
 
     #[test]

@@ -321,6 +321,14 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
             };
             AssertionResult { description, passed, detail }
         }
+        AssertSpec::ModelCalls { min } => {
+            let calls = report.model_calls.unwrap_or(0);
+            AssertionResult {
+                description: format!("the honest-llm model answered at least {min} completion(s)"),
+                passed: calls >= *min,
+                detail: format!("{calls} chat completion(s) answered by the fake model server"),
+            }
+        }
         AssertSpec::NoCrash => {
             let crashed: Vec<String> = report
                 .tasks

@@ -125,7 +125,8 @@ pub fn answer(prompt: &str) -> Value {
 mod tests {
     use super::*;
 
-    const VAGUE: &str = "Please write 7 alternative spellings of {name}; keep most of them close in sound, a few looser.";
+    const VAGUE: &str =
+        "Please write 7 alternative spellings of {name}; keep most of them close in sound, a few looser.";
 
     #[test]
     fn answers_the_labels_prompt_from_its_instruction() {

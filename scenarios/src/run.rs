@@ -474,7 +474,23 @@ async fn drive(
         };
         let (request, uav_seed, r1, target_round) = match v.generation {
             Generation::R1 => {
-                let q = query::r1_query(v.seeds, v.variations, v.timeout, &mut rng);
+                let q = match v.templates {
+                    crate::spec::Templates::Fallback => query::r1_query(v.seeds, v.variations, v.timeout, &mut rng),
+                    crate::spec::Templates::Llm => {
+                        // As `query::r1_query`, with validator-sim's offline query-writing LLM.
+                        use rand::Rng as _;
+                        let mut global = miid_scoring::rng::PyRandom::new(rng.random::<u64>() as u128);
+                        let mut writer = miid_validator::template::CannedWriter::new(rng.random());
+                        let opts = query::R1Options {
+                            sample_size: v.seeds,
+                            variation_count: Some(v.variations as u32),
+                            mode: query::TemplateMode::Llm,
+                            ..query::R1Options::default()
+                        };
+                        let mut cycle = 0;
+                        query::build_r1(&opts, "", &mut global, &mut rng, Some(&mut writer), &mut cycle, v.timeout)
+                    }
+                };
                 (q.synapse.clone(), q.uav_seed.clone(), Some(q), None)
             }
             Generation::R2 => {

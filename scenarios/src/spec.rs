@@ -167,6 +167,21 @@ pub struct ValidatorSpec {
     /// R1 variations asked per seed.
     #[serde(default = "eight")]
     pub variations: usize,
+    /// R1 query templates: the reference's template fallback, or LLM-written text (validator-sim's
+    /// offline writer: paraphrases, sometimes dropping a requirement).
+    #[serde(default)]
+    pub templates: Templates,
+}
+
+/// How the validator words its R1 queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Templates {
+    /// The template fallback (what a reference validator sends when its LLM is down).
+    #[default]
+    Fallback,
+    /// LLM-written templates (validator-sim's `CannedWriter`).
+    Llm,
 }
 
 fn r1() -> Generation {
@@ -197,6 +212,7 @@ impl Default for ValidatorSpec {
             sample_size: 250,
             seeds: 5,
             variations: 8,
+            templates: Templates::Fallback,
         }
     }
 }
@@ -522,6 +538,16 @@ pub enum AssertSpec {
     NoCrash,
     /// Every sampled miner has a result each round, and every answer that arrived was scored.
     NothingLost,
+    /// The honest-llm personas' model (the fake chat-completions server) answered at least `min`
+    /// completions over the run: the miner's LLM path was taken, not only its rules parse.
+    ModelCalls {
+        #[serde(default = "one_call")]
+        min: u64,
+    },
+}
+
+fn one_call() -> u64 {
+    1
 }
 
 fn tiny() -> f64 {
@@ -761,6 +787,11 @@ impl ScenarioSpec {
                     }
                 }
                 AssertSpec::Weights { .. } | AssertSpec::NoCrash | AssertSpec::NothingLost => {}
+                AssertSpec::ModelCalls { .. } => {
+                    if !self.miners.iter().any(|g| g.persona == PersonaKind::HonestLlm) {
+                        return Err("a model-calls assertion needs an honest-llm miner".into());
+                    }
+                }
             }
         }
         Ok(())
@@ -798,6 +829,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("faults", include_str!("../scenarios/faults.toml")),
     ("soak", include_str!("../scenarios/soak.toml")),
     ("images", include_str!("../scenarios/images.toml")),
+    ("llm", include_str!("../scenarios/llm.toml")),
 ];
 
 /// Loads `name_or_path`: an existing file path, else a built-in scenario by name.

@@ -113,7 +113,7 @@ async fn images_scenario_post_validates_every_submission() {
 /// `just scenario soak`: 100 rounds).
 #[tokio::test]
 async fn shipped_ci_scenarios_pass() {
-    for name in ["smoke-r1", "smoke-r2", "smoke-btauth", "smoke-epistula", "faults", "default"] {
+    for name in ["smoke-r1", "smoke-r2", "smoke-btauth", "smoke-epistula", "faults", "default", "llm"] {
         let report = run_scenario(&load(name).unwrap(), &mut |_| {}).await.unwrap();
         let failed: Vec<_> = report.assertions.iter().filter(|a| !a.passed).collect();
         assert!(failed.is_empty(), "{name}: {failed:#?}");

@@ -388,6 +388,13 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
                     }
                 }
             }
+            let scored: Vec<u64> = report.rounds.iter().filter(|r| r.scored).map(|r| u64::from(r.round)).collect();
+            if report.committed_rounds != scored {
+                problems.push(format!(
+                    "the validator's durable state counts rounds {:?}, the scored rounds are {scored:?} (lost or doubled)",
+                    report.committed_rounds
+                ));
+            }
             let passed = problems.is_empty();
             let detail = if passed {
                 format!(

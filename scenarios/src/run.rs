@@ -210,6 +210,9 @@ pub struct RunReport {
     pub assertions: Vec<AssertionResult>,
     pub passed: bool,
     pub seconds: f64,
+    /// The scored rounds the validator's durable state counts, in order (its history): equal to
+    /// the scored rounds of `rounds` when no round was lost or doubled across restarts.
+    pub committed_rounds: Vec<u64>,
     /// honest-llm: chat completions the fake model server answered (the miner asks the model
     /// only when its rules parse of the query is unsure).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -395,7 +398,7 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
     if let Some(s) = &mut services.s3 {
         s.stop().await;
     }
-    let (rounds, faults, weights) = result?;
+    let (rounds, faults, weights, committed_rounds) = result?;
     let mut report = RunReport {
         scenario: spec.name.clone(),
         description: spec.description.clone(),
@@ -409,6 +412,7 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
         assertions: Vec::new(),
         passed: true,
         seconds: 0.0,
+        committed_rounds,
         model_calls: services.llm.as_ref().map(|l| l.calls()),
     };
     report.assertions = evaluate(spec, &report);
@@ -417,15 +421,55 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
     Ok(report)
 }
 
-/// What the validator keeps between rounds (in memory only: the validator-sim has no durable
-/// state yet).
+/// What the validator keeps between rounds: its connections (lost on a restart) and the
+/// moving-average scores, committed after every scored round to validator-sim's durable state
+/// ([`miid_validator::state`]: one `state.json`, replaced atomically) in a temporary state
+/// directory, from which a restarted validator reloads them.
 struct ValidatorState {
     dendrite: Arc<Dendrite>,
     /// Moving-average scores over uids 0..=59.
     ema: Vec<f64>,
+    store: miid_validator::state::StateDir,
+    /// What was last committed (a restart must find exactly this on disk).
+    durable: miid_validator::state::ValidatorState,
+    _dir: tempfile::TempDir,
 }
 
-type Driven = (Vec<RoundReport>, Vec<FaultEvent>, WeightsReport);
+impl ValidatorState {
+    /// Commits a scored round: the new scores, one more completed round, and its summary.
+    fn commit(
+        &mut self,
+        round: u32,
+        hotkeys: &[String],
+        output: &miid_scoring::round::RoundOutput,
+        queried: usize,
+        answered: usize,
+    ) -> anyhow::Result<()> {
+        let mut next = self.durable.clone();
+        next.rounds_completed += 1;
+        next.scores = self.ema.clone();
+        next.hotkeys = hotkeys.to_vec();
+        next.history.push(miid_validator::state::RoundSummary {
+            round: u64::from(round),
+            timestamp: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+                .to_string(),
+            uids: output.final_uids.clone(),
+            rewards: output.final_rewards.clone(),
+            answered,
+            queried,
+            weights_set: true,
+            weights_error: None,
+            results_file: String::new(),
+        });
+        self.store.save(&next)?;
+        self.durable = next;
+        Ok(())
+    }
+}
+
+type Driven = (Vec<RoundReport>, Vec<FaultEvent>, WeightsReport, Vec<u64>);
 
 async fn drive(
     spec: &ScenarioSpec,
@@ -439,7 +483,10 @@ async fn drive(
     let dendrite = Arc::new(Dendrite::new(stack.validator.clone(), "127.0.0.1", v.transport));
     // Moving-average scores over uids 0..=59 (the burn uid included), as the validator keeps them.
     let n_uids = (infos.len() + 1).max(BURN_UID as usize + 1);
-    let mut validator = ValidatorState { dendrite, ema: vec![0.0; n_uids] };
+    let dir = tempfile::tempdir()?;
+    let store = miid_validator::state::StateDir::open(dir.path().join("validator"))?;
+    let durable = store.load(stack.validator.ss58())?;
+    let mut validator = ValidatorState { dendrite, ema: vec![0.0; n_uids], store, durable, _dir: dir };
     let mut weights = WeightsReport::default();
     let mut rounds = Vec::new();
     let mut events = Vec::new();
@@ -594,6 +641,8 @@ async fn drive(
             report.scored = true;
             update_scores(&mut validator.ema, &output.final_rewards, &output.final_uids, EMA_ALPHA)
                 .map_err(|e| anyhow::anyhow!("moving-average update: {e}"))?;
+            let answered = miners.iter().filter(|m| m.status == 200).count();
+            validator.commit(r, &qr.hotkeys, &output, miners.len(), answered)?;
             weights = weights_report(&validator.ema);
             report.scores = Some(json);
         }
@@ -608,7 +657,8 @@ async fn drive(
             d.advance_rounds(spec.beacon.advance_rounds);
         }
     }
-    Ok((rounds, events, weights))
+    let committed = validator.store.load(validator.durable.hotkey.as_str())?.history.iter().map(|h| h.round).collect();
+    Ok((rounds, events, weights, committed))
 }
 
 /// Post-validates the round's image submissions as a validator would after the reveal: moves
@@ -914,12 +964,27 @@ async fn apply_fault(
             outcomes.push(o);
         }
         FaultKind::RestartValidator => {
-            // The validator-sim keeps no state on disk yet: a restart is a new process (new
-            // dendrite uuid, new connections) whose moving-average scores start from zero.
+            // A new process: new dendrite (uuid, connections), nothing kept in memory; the
+            // moving average comes back from the state directory.
             let hotkey = validator.dendrite.hotkey().clone();
-            validator.dendrite = Arc::new(Dendrite::new(hotkey, "127.0.0.1", spec.validator.transport));
-            validator.ema.iter_mut().for_each(|s| *s = 0.0);
-            outcomes.push("new dendrite; moving-average scores reset (no durable validator state)".into());
+            validator.dendrite = Arc::new(Dendrite::new(hotkey.clone(), "127.0.0.1", spec.validator.transport));
+            let n = validator.ema.len();
+            validator.ema = vec![0.0; n];
+            match validator.store.load(hotkey.ss58()) {
+                Ok(loaded) => {
+                    let same = loaded == validator.durable;
+                    validator.ema[..loaded.scores.len().min(n)]
+                        .copy_from_slice(&loaded.scores[..loaded.scores.len().min(n)]);
+                    outcomes.push(format!(
+                        "new dendrite; state reloaded from {}: {} round(s) completed, moving average continues{}",
+                        validator.store.state_path().display(),
+                        loaded.rounds_completed,
+                        if same { "" } else { " (MISMATCH: the state on disk is not the last commit)" }
+                    ));
+                    validator.durable = loaded;
+                }
+                Err(e) => outcomes.push(format!("new dendrite; state NOT reloaded ({e}): moving average from zero")),
+            }
         }
     }
     FaultEvent { round: f.round, kind: f.kind, target, outcome: outcomes.join("; ") }

@@ -99,8 +99,8 @@ impl Board {
 }
 
 /// The image side of a persona (R2): what it submits for an image request. Without one a persona
-/// answers R2 with no submissions. [`crate::images::SubmittedImages`] is today's implementation;
-/// the miner's image pipeline plugs in here when it lands.
+/// answers R2 with no submissions. [`crate::images::PipelineImages`] runs the miner's image
+/// pipeline; [`crate::images::SubmittedImages`] submits the cheats' stand-in images.
 #[async_trait::async_trait]
 pub trait ImageBehaviour: Send + Sync {
     async fn submissions(&self, request: &ImageRequest, deadline: Instant) -> Vec<S3Submission>;

@@ -420,8 +420,8 @@ pub enum FaultKind {
     Drop,
     /// Back to normal answers (ends `delay` and `drop`).
     Heal,
-    /// Restart the validator: a new dendrite, and the moving-average scores of a validator that
-    /// keeps no state on disk (all zero).
+    /// Restart the validator: a new dendrite, and the moving-average scores reloaded from its
+    /// durable state directory.
     RestartValidator,
 }
 

@@ -856,7 +856,9 @@ fn progress_line(spec: &ScenarioSpec, r: &RoundReport) -> String {
     } else if let Some(t) = r.target_drand_round {
         let (sub, ok) =
             r.miners.iter().filter_map(|m| m.images.as_ref()).fold((0, 0), |(s, o), i| (s + i.submitted, o + i.ok));
-        line.push_str(&format!(", images for beacon round {t}: {ok}/{sub} pass post-validation (not KAV-scored)"));
+        line.push_str(&format!(
+            ", images for beacon round {t}: {ok}/{sub} pass post-validation and image checks (not KAV-scored)"
+        ));
     }
     line.push_str(&format!(" ({:.1} s)", r.seconds));
     line

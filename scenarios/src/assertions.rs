@@ -232,9 +232,15 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
             };
             AssertionResult { description, passed, detail }
         }
-        AssertSpec::Images { miners, valid, reason } => {
+        AssertSpec::Images { miners, valid, reason, allow } => {
             let description = match (valid, reason) {
-                (true, _) => format!("every image of {miners} passes post-validation"),
+                (true, _) if !allow.is_empty() => format!(
+                    "every requested image of {miners} is submitted, decrypts and passes post-validation (tolerating {})",
+                    allow.join(", ")
+                ),
+                (true, _) => {
+                    format!("every requested image of {miners} is submitted, decrypts and passes post-validation")
+                }
                 (false, Some(r)) => format!("{miners} has images rejected for {r}"),
                 (false, None) => format!("{miners} has images rejected"),
             };
@@ -249,7 +255,13 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
                         continue;
                     };
                     let ok = if *valid {
-                        i.submitted > 0 && i.ok == i.submitted && i.failures.is_empty()
+                        // Every requested entry submitted, every object decrypted after the
+                        // reveal and passing post-validation and the image checks.
+                        i.submitted > 0
+                            && i.submitted >= i.requested
+                            && i.decrypted == i.submitted
+                            && i.failures.keys().all(|f| allow.contains(f))
+                            && (i.ok == i.submitted || !allow.is_empty())
                     } else {
                         match reason {
                             Some(reason) => i.failures.contains_key(reason),
@@ -258,8 +270,8 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
                     };
                     if !ok {
                         wrong.push(format!(
-                            "{} round {}: {}/{} ok, failures {:?}",
-                            m.label, r.round, i.ok, i.submitted, i.failures
+                            "{} round {}: {}/{} ok ({} requested, {} decrypted), failures {:?}",
+                            m.label, r.round, i.ok, i.submitted, i.requested, i.decrypted, i.failures
                         ));
                     }
                 }
@@ -308,6 +320,14 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
                 wrong.join("; ")
             };
             AssertionResult { description, passed, detail }
+        }
+        AssertSpec::ModelCalls { min } => {
+            let calls = report.model_calls.unwrap_or(0);
+            AssertionResult {
+                description: format!("the honest-llm model answered at least {min} completion(s)"),
+                passed: calls >= *min,
+                detail: format!("{calls} chat completion(s) answered by the fake model server"),
+            }
         }
         AssertSpec::NoCrash => {
             let crashed: Vec<String> = report
@@ -367,6 +387,13 @@ fn evaluate_one(spec: &ScenarioSpec, report: &RunReport, a: &AssertSpec) -> Asse
                         ));
                     }
                 }
+            }
+            let scored: Vec<u64> = report.rounds.iter().filter(|r| r.scored).map(|r| u64::from(r.round)).collect();
+            if report.committed_rounds != scored {
+                problems.push(format!(
+                    "the validator's durable state counts rounds {:?}, the scored rounds are {scored:?} (lost or doubled)",
+                    report.committed_rounds
+                ));
             }
             let passed = problems.is_empty();
             let detail = if passed {

@@ -1,16 +1,19 @@
-//! Minimal image submissions for R2 personas, until the miner has its own image pipeline.
+//! Image submissions for R2 personas.
 //!
-//! What is real: the timelock ciphertext (to drand-mock's key, for a beacon round), the upload
-//! through the miner's own [`Uploader`] (keys, retries, queue) to s3-mock's public bucket, the
-//! S3 key layout, `path_signature`, and the sr25519 submission signature. What is a stand-in: the
-//! image itself — the request's base image with a PNG text chunk naming the variation, not an
-//! edited portrait. Post-validation (fetch, decrypt, hash, signature, PNG) therefore runs for
-//! real; image *quality* grading has to wait for the pipeline.
+//! The honest image persona (and the S3-flaky and forged-signature ones, which are honest images
+//! with something wrong around them) runs the miner's own [`ImagePipeline`]: the classical
+//! editor on the request's seed portrait, the identity gate (the structural embedder, no model
+//! file), the timelock to drand-mock's key for exactly the target round, and the miner's
+//! [`Uploader`] into s3-mock's public bucket. The cheats whose point is the image itself keep a
+//! stand-in: the seed-duplicate persona submits the base image unchanged, and the wrong-round
+//! persona submits the base image with a PNG text chunk naming the variation, locked to a round
+//! far past the target.
 //!
-//! Modes: honest; a re-submission of the seed image itself; a ciphertext locked to a beacon round
-//! far beyond the request's target (never revealed in time); honest through an S3 endpoint that
-//! refuses the first connections (the uploader retries until S3 is back); honest images whose
-//! submission signatures are made with another key.
+//! The miner's pipeline seeds each edit from the request alone (file name, challenge id, entry
+//! index), so two miners running it on one challenge submit identical images — which
+//! post-validation rightly flags as cross-miner duplicates. Each persona therefore wraps the
+//! classical editor in [`MinerSeededEditor`], which mixes the miner's hotkey into the edit seed,
+//! as distinct real miners would be distinct.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,6 +24,10 @@ use rand::SeedableRng;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 
+use image::{Rgb, RgbImage};
+use miid_faces::identity::{FaceEmbedder, StructuralEmbedder, face_box};
+use miid_miner::images::edit::EditError;
+use miid_miner::images::{ClassicalEditor, EditSpec, EntryOutcome, ImageEditor, ImagePipeline, PipelineConfig};
 use miid_miner::upload::{ReportPolicy, SubmissionContext, UploadConfig, Uploader};
 use miid_protocol::Hotkey;
 use miid_protocol::s3 as s3key;
@@ -97,7 +104,184 @@ pub async fn flaky_front(upstream: std::net::SocketAddr, refusals: usize) -> std
     Ok(addr)
 }
 
-/// One persona's image side.
+/// Identity similarity the honest personas' pipeline requires. The structural embedder is
+/// stricter than a face model on rotations of a flat synthetic portrait; 0.6 is the subnet's
+/// "basic pass" (spec 3.6), and post-validation's floor is 0.4.
+pub const IDENTITY_THRESHOLD: f32 = 0.6;
+
+/// A synthetic head-and-shoulders portrait (3:4) for R2 requests: a face oval with eyes, brows,
+/// nose and mouth, hair, shoulders and a textured background, placed where
+/// [`face_box`] looks for a face, so the identity embedder and the classical edits have
+/// something face-like to work on. `variant` shifts colours and features so different seeds
+/// give different people.
+pub fn portrait(width: u32, height: u32, variant: u32) -> RgbImage {
+    let (bx, by, side) = face_box(width, height);
+    let s = side as f32;
+    let (cx, cy) = (bx as f32 + s / 2.0, by as f32 + s / 2.0);
+    let v = (variant % 7) as f32;
+    let skin = [190.0 + 6.0 * v, 150.0 + 4.0 * v, 120.0 + 3.0 * v];
+    let inside =
+        |x: f32, y: f32, ex: f32, ey: f32, rx: f32, ry: f32| ((x - ex) / rx).powi(2) + ((y - ey) / ry).powi(2) < 1.0;
+    RgbImage::from_fn(width, height, |x, y| {
+        let (xf, yf) = (x as f32, y as f32);
+        let grain = ((x * 13 + y * 29 + variant * 7) % 19) as f32;
+        let eye_y = cy - 0.07 * s;
+        let eye = [-1.0f32, 1.0].iter().any(|d| inside(xf, yf, cx + d * 0.17 * s, eye_y, 0.065 * s, 0.032 * s));
+        let pupil = [-1.0f32, 1.0].iter().any(|d| inside(xf, yf, cx + d * 0.17 * s, eye_y, 0.025 * s, 0.025 * s));
+        let brow = [-1.0f32, 1.0]
+            .iter()
+            .any(|d| inside(xf, yf, cx + d * 0.17 * s, eye_y - 0.07 * s, 0.08 * s, (0.012 + 0.002 * v) * s));
+        let nose = inside(xf, yf, cx, cy + 0.06 * s, 0.035 * s, 0.09 * s);
+        let mouth = inside(xf, yf, cx, cy + 0.25 * s, (0.12 + 0.01 * v) * s, 0.028 * s);
+        let face = inside(xf, yf, cx, cy, 0.36 * s, 0.47 * s);
+        let hair = yf < cy - 0.25 * s && inside(xf, yf, cx, cy - 0.05 * s, 0.44 * s, 0.6 * s);
+        let shoulders = yf > cy + 0.5 * s && inside(xf, yf, cx, height as f32, 0.9 * s, 0.75 * s);
+        let px = if pupil {
+            [20.0, 20.0, 25.0]
+        } else if eye {
+            [235.0, 235.0, 230.0]
+        } else if brow {
+            [60.0, 40.0, 30.0]
+        } else if mouth {
+            [160.0, 70.0, 75.0]
+        } else if nose {
+            [skin[0] - 25.0, skin[1] - 25.0, skin[2] - 20.0]
+        } else if hair {
+            [40.0 + 10.0 * v + grain, 30.0 + grain, 20.0]
+        } else if face {
+            [skin[0] + grain, skin[1] + grain / 2.0, skin[2]]
+        } else if shoulders {
+            [40.0 + 20.0 * v, 60.0, 110.0 - 5.0 * v]
+        } else {
+            [120.0 + (x % 48) as f32 + 3.0 * v, 150.0 + grain, 170.0 + (y / 8) as f32]
+        };
+        Rgb(px.map(|c| c.clamp(0.0, 255.0) as u8))
+    })
+}
+
+/// [`portrait`] as the base64 PNG an R2 request carries.
+pub fn portrait_b64(variant: u32) -> String {
+    let png = miid_faces::decode::encode_png(&portrait(240, 320, variant)).expect("an RGB image always encodes");
+    base64::engine::general_purpose::STANDARD.encode(png)
+}
+
+/// The miner's editor with the miner's own seed mixed into every edit: the pipeline seeds edits
+/// from the request alone, which would make every miner running it submit the same images.
+pub struct MinerSeededEditor {
+    inner: Arc<dyn ImageEditor>,
+    salt: u64,
+}
+
+impl MinerSeededEditor {
+    pub fn new(inner: Arc<dyn ImageEditor>, salt: u64) -> Self {
+        MinerSeededEditor { inner, salt }
+    }
+}
+
+impl ImageEditor for MinerSeededEditor {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn edit(&self, seed: &RgbImage, spec: &EditSpec) -> Result<RgbImage, EditError> {
+        let spec = EditSpec { seed: derive_seed(self.salt, &[&spec.seed.to_le_bytes()]), ..spec.clone() };
+        self.inner.edit(seed, &spec)
+    }
+}
+
+/// Upload settings for the personas: path-style anonymous PUTs into the public-write bucket
+/// (as on mainnet), short timeouts and retries so an outage is ridden out within a round.
+fn upload_config(endpoint: &str, bucket: &str, queue: &std::path::Path) -> UploadConfig {
+    UploadConfig {
+        bucket: bucket.to_owned(),
+        endpoint: Some(endpoint.to_owned()),
+        path_style: true,
+        queue_dir: Some(queue.to_owned()),
+        request_timeout_s: 5.0,
+        retry_initial_ms: 50,
+        retry_max_ms: 400,
+        reveal_margin_s: 0,
+        ..UploadConfig::default()
+    }
+}
+
+/// The honest image side: the miner's [`ImagePipeline`] with the classical editor and the
+/// structural identity gate. `ForgedSignature` re-signs its submissions with another key;
+/// `Flaky` is built on an endpoint that refuses its first connections.
+pub struct PipelineImages {
+    pub mode: ImageMode,
+    pipeline: ImagePipeline,
+    /// ForgedSignature: the key that signs instead of the miner's.
+    forger: Option<Hotkey>,
+    _queue: tempfile::TempDir,
+}
+
+impl PipelineImages {
+    pub fn new(
+        mode: ImageMode,
+        hotkey: Hotkey,
+        endpoint: &str,
+        bucket: &str,
+        beacon: ChainKey,
+        seed: u64,
+    ) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            matches!(mode, ImageMode::Honest | ImageMode::Flaky | ImageMode::ForgedSignature),
+            "{mode:?} images are stand-ins, not the pipeline's"
+        );
+        let queue = tempfile::tempdir()?;
+        let uploader = Uploader::new(upload_config(endpoint, bucket, queue.path()))?;
+        let editor = MinerSeededEditor::new(
+            Arc::new(ClassicalEditor),
+            derive_seed(seed, &[b"image-editor", hotkey.ss58().as_bytes()]),
+        );
+        let identity: Arc<dyn FaceEmbedder> = Arc::new(StructuralEmbedder);
+        let forger = forger_for(mode, &hotkey)?;
+        let pipeline = ImagePipeline::new(
+            Arc::new(editor),
+            Some(identity),
+            uploader,
+            beacon,
+            hotkey,
+            PipelineConfig { identity_threshold: IDENTITY_THRESHOLD, ..PipelineConfig::default() },
+        );
+        Ok(PipelineImages { mode, pipeline, forger, _queue: queue })
+    }
+}
+
+fn forger_for(mode: ImageMode, hotkey: &Hotkey) -> anyhow::Result<Option<Hotkey>> {
+    Ok(match mode {
+        ImageMode::ForgedSignature => Some(Hotkey::from_uri(&format!("//ImageForger{}", &hotkey.ss58()[..8]))?),
+        _ => None,
+    })
+}
+
+/// Replaces a submission's signature with `forger`'s over the same challenge and hash.
+fn forge(sub: &mut S3Submission, forger: &Hotkey, challenge_id: Option<&str>) {
+    let challenge = s3key::challenge_id_or_sandbox(challenge_id);
+    sub.signature = s3key::sign_submission(forger, challenge, &sub.image_hash);
+}
+
+#[async_trait::async_trait]
+impl ImageBehaviour for PipelineImages {
+    async fn submissions(&self, request: &ImageRequest, deadline: Instant) -> Vec<S3Submission> {
+        let (mut subs, outcomes) =
+            self.pipeline.run(request, Generation::R2, tokio::time::Instant::from_std(deadline)).await;
+        for o in &outcomes {
+            if let EntryOutcome::Skipped { index, variation_type, reason } = o {
+                tracing::warn!(index, %variation_type, %reason, "pipeline left an image entry out");
+            }
+        }
+        if let Some(forger) = &self.forger {
+            for sub in &mut subs {
+                forge(sub, forger, request.challenge_id.as_deref());
+            }
+        }
+        subs
+    }
+}
+
+/// One stand-in persona's image side (the cheats whose point is the image itself).
 pub struct SubmittedImages {
     pub mode: ImageMode,
     hotkey: Hotkey,
@@ -120,21 +304,8 @@ impl SubmittedImages {
         seed: u64,
     ) -> anyhow::Result<Self> {
         let queue = tempfile::tempdir()?;
-        let config = UploadConfig {
-            bucket: bucket.to_owned(),
-            endpoint: Some(endpoint.to_owned()),
-            path_style: true,
-            queue_dir: Some(queue.path().to_owned()),
-            request_timeout_s: 5.0,
-            retry_initial_ms: 50,
-            retry_max_ms: 400,
-            reveal_margin_s: 0,
-            ..UploadConfig::default()
-        };
-        let forger = match mode {
-            ImageMode::ForgedSignature => Some(Hotkey::from_uri(&format!("//ImageForger{}", &hotkey.ss58()[..8]))?),
-            _ => None,
-        };
+        let config = upload_config(endpoint, bucket, queue.path());
+        let forger = forger_for(mode, &hotkey)?;
         Ok(SubmittedImages { mode, hotkey, uploader: Uploader::new(config)?, beacon, seed, forger, _queue: queue })
     }
 }
@@ -179,8 +350,7 @@ impl ImageBehaviour for SubmittedImages {
                 Ok(up) if up.outcome.reportable(ReportPolicy::UploadedOnly) => {
                     let mut sub = up.submission;
                     if let Some(forger) = &self.forger {
-                        let challenge = s3key::challenge_id_or_sandbox(ctx.challenge_id.as_deref());
-                        sub.signature = s3key::sign_submission(forger, challenge, &sub.image_hash);
+                        forge(&mut sub, forger, ctx.challenge_id.as_deref());
                     }
                     out.push(sub);
                 }
@@ -217,6 +387,30 @@ mod tests {
         assert_eq!(a[at + 8 + len..at + 12 + len], crc.to_be_bytes());
         assert!(a.ends_with(&base[at..]));
         assert!(png_with_text(b"not a png", "x").is_none());
+    }
+
+    #[test]
+    fn portraits_decode_and_differ_per_variant() {
+        let a = portrait(240, 320, 1);
+        assert_eq!((a.width(), a.height()), (240, 320));
+        assert_ne!(a, portrait(240, 320, 2));
+        let png = base64::engine::general_purpose::STANDARD.decode(portrait_b64(1)).unwrap();
+        let back = miid_faces::decode::decode_rgb(&png, &Default::default()).unwrap();
+        assert_eq!(back, a);
+    }
+
+    #[test]
+    fn miner_seeded_editor_changes_the_edit_seed_per_miner() {
+        let seed = portrait(120, 160, 0);
+        let vr: miid_protocol::synapse::VariationRequest = serde_json::from_value(
+            serde_json::json!({"type": "background_edit", "intensity": "far", "description": "", "detail": ""}),
+        )
+        .unwrap();
+        let spec = EditSpec::from_request(&vr, 42).unwrap();
+        let edit = |salt| MinerSeededEditor::new(Arc::new(ClassicalEditor), salt).edit(&seed, &spec).unwrap();
+        assert_eq!(edit(1), edit(1));
+        assert_ne!(edit(1), edit(2));
+        assert_ne!(edit(1), seed);
     }
 
     #[tokio::test]

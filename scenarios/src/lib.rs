@@ -13,6 +13,7 @@
 
 pub mod assertions;
 pub mod images;
+pub mod llm;
 pub mod persona;
 pub mod report;
 pub mod run;

@@ -15,10 +15,10 @@
 //! metagraph registers for its uid (see [`crate::stack`]).
 //!
 //! Image personas (duplicate of the seed image, wrong drand round, S3 unreachable then back) plug
-//! in through [`ImageBehaviour`]; today's implementation ([`crate::images`]) submits stand-in
-//! images through the miner's real uploader until the miner has its own image pipeline. The
-//! LLM-backed honest persona is declared in [`PersonaKind`] but refuses to load until the miner
-//! has LLM backends.
+//! in through [`ImageBehaviour`] ([`crate::images`]: the miner's own image pipeline for honest
+//! images, stand-ins where the image itself is the cheat). The LLM-backed honest persona reads
+//! the query through the miner's [`miid_miner::llm::understand`] with a [`LanguageModel`]
+//! ([`crate::llm`]: the miner's OpenAI client against a fake server on loopback).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +38,7 @@ use tokio::sync::Notify;
 
 use miid_miner::Forward;
 use miid_miner::engine::{SimpleEngine, TextEngine};
+use miid_miner::llm::LanguageModel;
 use miid_miner::query::QuerySpec;
 use miid_protocol::synapse::{ImageRequest, MinerOutput, RequestView, S3Submission, SeedVariations, Variations};
 
@@ -98,8 +99,8 @@ impl Board {
 }
 
 /// The image side of a persona (R2): what it submits for an image request. Without one a persona
-/// answers R2 with no submissions. [`crate::images::SubmittedImages`] is today's implementation;
-/// the miner's image pipeline plugs in here when it lands.
+/// answers R2 with no submissions. [`crate::images::PipelineImages`] runs the miner's image
+/// pipeline; [`crate::images::SubmittedImages`] submits the cheats' stand-in images.
 #[async_trait::async_trait]
 pub trait ImageBehaviour: Send + Sync {
     async fn submissions(&self, request: &ImageRequest, deadline: Instant) -> Vec<S3Submission>;
@@ -130,11 +131,23 @@ pub struct PersonaForward {
     board: Arc<Board>,
     engine: SimpleEngine,
     images: Option<Arc<dyn ImageBehaviour>>,
+    /// honest-llm: the model that completes the query parse when the parser is unsure.
+    model: Option<Arc<dyn LanguageModel>>,
 }
+
+/// The most an honest-llm persona lets the model take (the miner's own budget flag defaults
+/// to a few seconds too); it never takes more than half the time left.
+pub const MODEL_BUDGET: Duration = Duration::from_secs(5);
 
 impl PersonaForward {
     pub fn new(config: PersonaConfig, board: Arc<Board>) -> Self {
-        PersonaForward { config, board, engine: SimpleEngine, images: None }
+        PersonaForward { config, board, engine: SimpleEngine, images: None, model: None }
+    }
+
+    /// Plugs a language model in (honest-llm's query understanding).
+    pub fn with_model(mut self, model: Arc<dyn LanguageModel>) -> Self {
+        self.model = Some(model);
+        self
     }
 
     /// Plugs an image behaviour in (R2 submissions).
@@ -146,8 +159,13 @@ impl PersonaForward {
     /// The default engine's answer with a generator seeded by `rng_seed`: one entry per seed in
     /// request order, the UAV form for the seed the query names (as `Forwarder::name_task`).
     fn honest(&self, request: &RequestView, rng_seed: u64, count: usize) -> Variations {
+        let spec = miid_miner::query::parse(request.query_template.as_deref().unwrap_or(""));
+        self.honest_with(request, spec, rng_seed, count)
+    }
+
+    /// [`Self::honest`] with the query already understood.
+    fn honest_with(&self, request: &RequestView, mut spec: QuerySpec, rng_seed: u64, count: usize) -> Variations {
         let mut rng = rand::rngs::StdRng::seed_from_u64(rng_seed);
-        let mut spec: QuerySpec = miid_miner::query::parse(request.query_template.as_deref().unwrap_or(""));
         spec.variation_count = count as u32;
         let uav_seed = request.uav_seed();
         let mut out = Variations::new();
@@ -196,6 +214,14 @@ impl PersonaForward {
                 v
             }
             PersonaKind::WrongUavSeed => misplace_uav(self.honest(request, own_seed, count)),
+            PersonaKind::HonestLlm => {
+                // As the miner's Forwarder: the model gets half the time left at most.
+                let template = request.query_template.as_deref().unwrap_or("");
+                let budget = MODEL_BUDGET.min(deadline.saturating_duration_since(Instant::now()) / 2);
+                let spec = miid_miner::llm::understand(template, self.model.as_deref(), budget).await;
+                let count = spec.variation_count as usize;
+                self.honest_with(request, spec, own_seed, count)
+            }
             _ => self.honest(request, own_seed, count),
         }
     }

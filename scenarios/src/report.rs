@@ -99,7 +99,7 @@ pub fn terminal_table(report: &RunReport) -> String {
             r.penalties.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ")
         };
         if let Some((ok, n)) = r.images {
-            pens.push_str(&format!("; images {ok}/{n} pass post-validation"));
+            pens.push_str(&format!("; images {ok}/{n} pass post-validation and image checks"));
         }
         let mut statuses = r.statuses.clone();
         if statuses.chars().count() > 20 {
@@ -415,7 +415,10 @@ th {{ background: #f3f3f3; }}
     for r in rows(report) {
         let mut pens = r.penalties.iter().map(|(k, v)| format!("{k} {v:.2}")).collect::<Vec<_>>().join(", ");
         if let Some((ok, n)) = r.images {
-            pens.push_str(&format!("{}images {ok}/{n} pass post-validation", if pens.is_empty() { "" } else { "; " }));
+            pens.push_str(&format!(
+                "{}images {ok}/{n} pass post-validation and image checks",
+                if pens.is_empty() { "" } else { "; " }
+            ));
         }
         let _ = write!(
             s,

@@ -20,7 +20,7 @@ use miid_scoring::reputation::{BURN_UID, EMA_ALPHA, RepRecord, scores_to_weights
 use miid_validator::{Dendrite, MinerResult, QueryRound, RoundConfig, query, round, score};
 
 use crate::assertions::{AssertionResult, evaluate};
-use crate::images::{FLAKY_REFUSALS, ImageMode, SubmittedImages, flaky_front};
+use crate::images::{FLAKY_REFUSALS, ImageMode, PipelineImages, SubmittedImages, flaky_front};
 use crate::persona::{Board, PersonaConfig, PersonaForward, WireLayer, derive_seed};
 use crate::spec::{FaultKind, FaultSpec, Forge, PersonaKind, ScenarioSpec, ServiceKind};
 use crate::stack::{
@@ -76,10 +76,17 @@ pub struct ImageSummary {
     pub reported: usize,
     /// Objects post-validation checked (equal to `reported` unless something was lost).
     pub submitted: usize,
-    /// Objects that passed every check.
+    /// Entries the request asked for.
+    pub requested: usize,
+    /// Objects that decrypted with the beacon's signature and went through the image checks.
+    pub decrypted: usize,
+    /// Objects that passed every check (post-validation's and the image checks').
     pub ok: usize,
-    /// Failure reason → count (the post-validator's reasons, plus `seed_duplicate`: the plaintext
-    /// is the request's own base image).
+    /// Lowest identity similarity to the seed among the decrypted objects (structural embedder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_identity: Option<f32>,
+    /// Failure reason → count: the post-validator's reasons, plus the image checks' verdicts
+    /// (`seed_duplicate`, `cross_miner_duplicate`, `undecodable`, `identity_below_floor`).
     pub failures: BTreeMap<String, usize>,
 }
 
@@ -203,6 +210,13 @@ pub struct RunReport {
     pub assertions: Vec<AssertionResult>,
     pub passed: bool,
     pub seconds: f64,
+    /// The scored rounds the validator's durable state counts, in order (its history): equal to
+    /// the scored rounds of `rounds` when no round was lost or doubled across restarts.
+    pub committed_rounds: Vec<u64>,
+    /// honest-llm: chat completions the fake model server answered (the miner asks the model
+    /// only when its rules parse of the query is unsure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_calls: Option<u64>,
 }
 
 impl RunReport {
@@ -260,6 +274,10 @@ async fn setups(spec: &ScenarioSpec, services: &Services) -> Result<(Vec<MinerSe
             serving_hotkey: serving_key.as_ref().map(|k| k.ss58().to_owned()),
         });
         let mut forward = PersonaForward::new(config, board.clone());
+        if group.persona == PersonaKind::HonestLlm {
+            let llm = services.llm.as_ref().ok_or_else(|| anyhow::anyhow!("honest-llm needs the fake model server"))?;
+            forward = forward.with_model(llm.client(std::time::Duration::from_secs(10)));
+        }
         let mode = match group.persona {
             PersonaKind::Honest => Some(ImageMode::Honest),
             PersonaKind::ImageDuplicate => Some(ImageMode::SeedDuplicate),
@@ -275,8 +293,16 @@ async fn setups(spec: &ScenarioSpec, services: &Services) -> Result<(Vec<MinerSe
             };
             let beacon = ChainKey { public_key: drand.mock.public_key(), chain_hash: drand.mock.chain_hash() };
             let hotkey = Hotkey::from_uri(&format!("//Miner{uid}"))?;
-            let images = SubmittedImages::new(mode, hotkey, &endpoint, SUBMISSION_BUCKET, beacon, spec.seed)?;
-            forward = forward.with_images(Arc::new(images));
+            let images: Arc<dyn crate::persona::ImageBehaviour> = match mode {
+                // Honest images, whatever goes wrong around them: the miner's own pipeline.
+                ImageMode::Honest | ImageMode::Flaky | ImageMode::ForgedSignature => {
+                    Arc::new(PipelineImages::new(mode, hotkey, &endpoint, SUBMISSION_BUCKET, beacon, spec.seed)?)
+                }
+                ImageMode::SeedDuplicate | ImageMode::WrongRound => {
+                    Arc::new(SubmittedImages::new(mode, hotkey, &endpoint, SUBMISSION_BUCKET, beacon, spec.seed)?)
+                }
+            };
+            forward = forward.with_images(images);
         }
         setups.push(MinerSetup { forward: Arc::new(forward), layer, serving_key });
     }
@@ -295,6 +321,11 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
             None
         },
         s3: if spec.services.s3 { Some(S3Service::start(None).await?) } else { None },
+        llm: if spec.miners.iter().any(|g| g.persona == PersonaKind::HonestLlm) {
+            Some(crate::llm::FakeChatServer::start().await?)
+        } else {
+            None
+        },
     };
     let (setups, infos) = setups(spec, &services).await?;
     let axon = miid_miner::AxonConfig {
@@ -367,7 +398,7 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
     if let Some(s) = &mut services.s3 {
         s.stop().await;
     }
-    let (rounds, faults, weights) = result?;
+    let (rounds, faults, weights, committed_rounds) = result?;
     let mut report = RunReport {
         scenario: spec.name.clone(),
         description: spec.description.clone(),
@@ -381,6 +412,8 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
         assertions: Vec::new(),
         passed: true,
         seconds: 0.0,
+        committed_rounds,
+        model_calls: services.llm.as_ref().map(|l| l.calls()),
     };
     report.assertions = evaluate(spec, &report);
     report.passed = report.assertions.iter().all(|a| a.passed);
@@ -388,15 +421,55 @@ pub async fn run_scenario(spec: &ScenarioSpec, progress: &mut dyn FnMut(&str)) -
     Ok(report)
 }
 
-/// What the validator keeps between rounds (in memory only: the validator-sim has no durable
-/// state yet).
+/// What the validator keeps between rounds: its connections (lost on a restart) and the
+/// moving-average scores, committed after every scored round to validator-sim's durable state
+/// ([`miid_validator::state`]: one `state.json`, replaced atomically) in a temporary state
+/// directory, from which a restarted validator reloads them.
 struct ValidatorState {
     dendrite: Arc<Dendrite>,
     /// Moving-average scores over uids 0..=59.
     ema: Vec<f64>,
+    store: miid_validator::state::StateDir,
+    /// What was last committed (a restart must find exactly this on disk).
+    durable: miid_validator::state::ValidatorState,
+    _dir: tempfile::TempDir,
 }
 
-type Driven = (Vec<RoundReport>, Vec<FaultEvent>, WeightsReport);
+impl ValidatorState {
+    /// Commits a scored round: the new scores, one more completed round, and its summary.
+    fn commit(
+        &mut self,
+        round: u32,
+        hotkeys: &[String],
+        output: &miid_scoring::round::RoundOutput,
+        queried: usize,
+        answered: usize,
+    ) -> anyhow::Result<()> {
+        let mut next = self.durable.clone();
+        next.rounds_completed += 1;
+        next.scores = self.ema.clone();
+        next.hotkeys = hotkeys.to_vec();
+        next.history.push(miid_validator::state::RoundSummary {
+            round: u64::from(round),
+            timestamp: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+                .to_string(),
+            uids: output.final_uids.clone(),
+            rewards: output.final_rewards.clone(),
+            answered,
+            queried,
+            weights_set: true,
+            weights_error: None,
+            results_file: String::new(),
+        });
+        self.store.save(&next)?;
+        self.durable = next;
+        Ok(())
+    }
+}
+
+type Driven = (Vec<RoundReport>, Vec<FaultEvent>, WeightsReport, Vec<u64>);
 
 async fn drive(
     spec: &ScenarioSpec,
@@ -410,7 +483,10 @@ async fn drive(
     let dendrite = Arc::new(Dendrite::new(stack.validator.clone(), "127.0.0.1", v.transport));
     // Moving-average scores over uids 0..=59 (the burn uid included), as the validator keeps them.
     let n_uids = (infos.len() + 1).max(BURN_UID as usize + 1);
-    let mut validator = ValidatorState { dendrite, ema: vec![0.0; n_uids] };
+    let dir = tempfile::tempdir()?;
+    let store = miid_validator::state::StateDir::open(dir.path().join("validator"))?;
+    let durable = store.load(stack.validator.ss58())?;
+    let mut validator = ValidatorState { dendrite, ema: vec![0.0; n_uids], store, durable, _dir: dir };
     let mut weights = WeightsReport::default();
     let mut rounds = Vec::new();
     let mut events = Vec::new();
@@ -445,7 +521,23 @@ async fn drive(
         };
         let (request, uav_seed, r1, target_round) = match v.generation {
             Generation::R1 => {
-                let q = query::r1_query(v.seeds, v.variations, v.timeout, &mut rng);
+                let q = match v.templates {
+                    crate::spec::Templates::Fallback => query::r1_query(v.seeds, v.variations, v.timeout, &mut rng),
+                    crate::spec::Templates::Llm => {
+                        // As `query::r1_query`, with validator-sim's offline query-writing LLM.
+                        use rand::Rng as _;
+                        let mut global = miid_scoring::rng::PyRandom::new(rng.random::<u64>() as u128);
+                        let mut writer = miid_validator::template::CannedWriter::new(rng.random());
+                        let opts = query::R1Options {
+                            sample_size: v.seeds,
+                            variation_count: Some(v.variations as u32),
+                            mode: query::TemplateMode::Llm,
+                            ..query::R1Options::default()
+                        };
+                        let mut cycle = 0;
+                        query::build_r1(&opts, "", &mut global, &mut rng, Some(&mut writer), &mut cycle, v.timeout)
+                    }
+                };
                 (q.synapse.clone(), q.uav_seed.clone(), Some(q), None)
             }
             Generation::R2 => {
@@ -456,8 +548,14 @@ async fn drive(
                         miid_protocol::drand::Schedule::default(),
                     ),
                 };
+                // With images on, a synthetic portrait the miners' editors and identity gate can
+                // work on (one per round); otherwise the spec's 1×1 example.
+                let base = match spec.images_on() {
+                    true => crate::images::portrait_b64(r),
+                    false => query::TINY_PNG_B64.to_owned(),
+                };
                 let s = query::r2_query(
-                    query::TINY_PNG_B64,
+                    &base,
                     "a1b2c3d4e5f6_m_doc.png",
                     stack.validator.ss58(),
                     now,
@@ -543,6 +641,8 @@ async fn drive(
             report.scored = true;
             update_scores(&mut validator.ema, &output.final_rewards, &output.final_uids, EMA_ALPHA)
                 .map_err(|e| anyhow::anyhow!("moving-average update: {e}"))?;
+            let answered = miners.iter().filter(|m| m.status == 200).count();
+            validator.commit(r, &qr.hotkeys, &output, miners.len(), answered)?;
             weights = weights_report(&validator.ema);
             report.scores = Some(json);
         }
@@ -557,7 +657,8 @@ async fn drive(
             d.advance_rounds(spec.beacon.advance_rounds);
         }
     }
-    Ok((rounds, events, weights))
+    let committed = validator.store.load(validator.durable.hotkey.as_str())?.history.iter().map(|h| h.round).collect();
+    Ok((rounds, events, weights, committed))
 }
 
 /// Post-validates the round's image submissions as a validator would after the reveal: moves
@@ -600,7 +701,17 @@ async fn post_validate(
         },
     };
     let fetch = FetchConfig::private(&s3.endpoint(), SUBMISSION_BUCKET, &s3.config.access_key, &s3.config.secret_key);
-    let pv = PostValidator::new(fetch, beacon)?;
+    let mut pv = PostValidator::new(fetch, beacon)?;
+    // The image checks (decode, seed and cross-miner duplicates, identity to the seed with the
+    // structural embedder) when the base image is one they can read.
+    use base64::Engine as _;
+    if let Ok(seed) = base64::engine::general_purpose::STANDARD.decode(&img.base_image) {
+        let embedder: Arc<dyn miid_faces::FaceEmbedder> = Arc::new(miid_faces::identity::StructuralEmbedder);
+        match miid_validator::postval::ImageChecks::from_seed_file(seed, Some(embedder)) {
+            Ok(checks) => pv = pv.with_image_checks(checks),
+            Err(e) => tracing::warn!(error = %e, "base image does not decode; image checks off"),
+        }
+    }
     let challenge = Challenge {
         challenge_id: img.challenge_id.clone(),
         target_drand_round: img.target_drand_round,
@@ -609,8 +720,10 @@ async fn post_validate(
     Ok(pv.check_all(&challenge, &miners).await)
 }
 
-/// Per-miner image verdicts from the checks, plus the seed-duplicate check post-validation does
-/// not make (the plaintext hash equals the base image's).
+/// Per-miner image verdicts from the checks: the post-validator's failures, the image checks'
+/// verdicts (`seed_duplicate`, `cross_miner_duplicate`, `undecodable`, `identity_below_floor`),
+/// and the seed-duplicate check by hash for objects that did not decrypt (the plaintext hash the
+/// miner reports equals the base image's).
 fn summarise_images(miners: &mut [MinerRound], qr: &QueryRound, checks: &[miid_validator::postval::SubmissionCheck]) {
     use base64::Engine as _;
     let base_hash = qr
@@ -619,26 +732,56 @@ fn summarise_images(miners: &mut [MinerRound], qr: &QueryRound, checks: &[miid_v
         .as_ref()
         .and_then(|i| base64::engine::general_purpose::STANDARD.decode(&i.base_image).ok())
         .map(|b| miid_protocol::body_hash::sha256_hex(&b));
+    let requested = qr.request.image_request.as_ref().map_or(0, |i| i.variation_requests.len());
     for (m, result) in miners.iter_mut().zip(&qr.results) {
-        let mut summary = ImageSummary::default();
+        let mut summary = ImageSummary { requested, ..ImageSummary::default() };
+        let subs = result.s3_submissions.as_deref().unwrap_or_default();
+        for s in subs {
+            summary.reported += 1 + usize::from(s.s3_key_angle2.is_some());
+        }
         for c in checks.iter().filter(|c| c.miner_hotkey == result.hotkey) {
             summary.submitted += 1;
-            if c.ok {
+            let mut reasons: Vec<String> = c
+                .failures
+                .iter()
+                .map(|f| {
+                    serde_json::to_value(f)
+                        .ok()
+                        .and_then(|v| v["reason"].as_str().map(str::to_owned))
+                        .unwrap_or_else(|| "unknown".into())
+                })
+                .collect();
+            match &c.image {
+                Some(a) => {
+                    summary.decrypted += 1;
+                    if a.decode_error.is_some() {
+                        reasons.push("undecodable".into());
+                    }
+                    if a.duplicate_of_seed {
+                        reasons.push("seed_duplicate".into());
+                    }
+                    if !a.duplicate_of.is_empty() {
+                        reasons.push("cross_miner_duplicate".into());
+                    }
+                    if a.score_hint == 0 && a.decode_error.is_none() {
+                        reasons.push("identity_below_floor".into());
+                    }
+                    if let Some(sim) = a.identity_similarity {
+                        summary.min_identity = Some(summary.min_identity.map_or(sim, |m: f32| m.min(sim)));
+                    }
+                }
+                None => {
+                    let hash = subs.get(c.index).map(|s| s.image_hash.as_str());
+                    if base_hash.is_some() && hash == base_hash.as_deref() {
+                        reasons.push("seed_duplicate".into());
+                    }
+                }
+            }
+            if reasons.is_empty() {
                 summary.ok += 1;
             }
-            for f in &c.failures {
-                let reason = serde_json::to_value(f)
-                    .ok()
-                    .and_then(|v| v["reason"].as_str().map(str::to_owned))
-                    .unwrap_or_else(|| "unknown".into());
-                *summary.failures.entry(reason).or_default() += 1;
-            }
-        }
-        for s in result.s3_submissions.iter().flatten() {
-            summary.reported += 1 + usize::from(s.s3_key_angle2.is_some());
-            if base_hash.as_deref() == Some(s.image_hash.as_str()) {
-                *summary.failures.entry("seed_duplicate".into()).or_default() += 1;
-                summary.ok = summary.ok.saturating_sub(1);
+            for r in reasons {
+                *summary.failures.entry(r).or_default() += 1;
             }
         }
         m.images = Some(summary);
@@ -713,7 +856,9 @@ fn progress_line(spec: &ScenarioSpec, r: &RoundReport) -> String {
     } else if let Some(t) = r.target_drand_round {
         let (sub, ok) =
             r.miners.iter().filter_map(|m| m.images.as_ref()).fold((0, 0), |(s, o), i| (s + i.submitted, o + i.ok));
-        line.push_str(&format!(", images for beacon round {t}: {ok}/{sub} pass post-validation (not KAV-scored)"));
+        line.push_str(&format!(
+            ", images for beacon round {t}: {ok}/{sub} pass post-validation and image checks (not KAV-scored)"
+        ));
     }
     line.push_str(&format!(" ({:.1} s)", r.seconds));
     line
@@ -821,12 +966,27 @@ async fn apply_fault(
             outcomes.push(o);
         }
         FaultKind::RestartValidator => {
-            // The validator-sim keeps no state on disk yet: a restart is a new process (new
-            // dendrite uuid, new connections) whose moving-average scores start from zero.
+            // A new process: new dendrite (uuid, connections), nothing kept in memory; the
+            // moving average comes back from the state directory.
             let hotkey = validator.dendrite.hotkey().clone();
-            validator.dendrite = Arc::new(Dendrite::new(hotkey, "127.0.0.1", spec.validator.transport));
-            validator.ema.iter_mut().for_each(|s| *s = 0.0);
-            outcomes.push("new dendrite; moving-average scores reset (no durable validator state)".into());
+            validator.dendrite = Arc::new(Dendrite::new(hotkey.clone(), "127.0.0.1", spec.validator.transport));
+            let n = validator.ema.len();
+            validator.ema = vec![0.0; n];
+            match validator.store.load(hotkey.ss58()) {
+                Ok(loaded) => {
+                    let same = loaded == validator.durable;
+                    validator.ema[..loaded.scores.len().min(n)]
+                        .copy_from_slice(&loaded.scores[..loaded.scores.len().min(n)]);
+                    outcomes.push(format!(
+                        "new dendrite; state reloaded from {}: {} round(s) completed, moving average continues{}",
+                        validator.store.state_path().display(),
+                        loaded.rounds_completed,
+                        if same { "" } else { " (MISMATCH: the state on disk is not the last commit)" }
+                    ));
+                    validator.durable = loaded;
+                }
+                Err(e) => outcomes.push(format!("new dendrite; state NOT reloaded ({e}): moving average from zero")),
+            }
         }
     }
     FaultEvent { round: f.round, kind: f.kind, target, outcome: outcomes.join("; ") }

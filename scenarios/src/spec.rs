@@ -167,6 +167,21 @@ pub struct ValidatorSpec {
     /// R1 variations asked per seed.
     #[serde(default = "eight")]
     pub variations: usize,
+    /// R1 query templates: the reference's template fallback, or LLM-written text (validator-sim's
+    /// offline writer: paraphrases, sometimes dropping a requirement).
+    #[serde(default)]
+    pub templates: Templates,
+}
+
+/// How the validator words its R1 queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Templates {
+    /// The template fallback (what a reference validator sends when its LLM is down).
+    #[default]
+    Fallback,
+    /// LLM-written templates (validator-sim's `CannedWriter`).
+    Llm,
 }
 
 fn r1() -> Generation {
@@ -197,6 +212,7 @@ impl Default for ValidatorSpec {
             sample_size: 250,
             seeds: 5,
             variations: 8,
+            templates: Templates::Fallback,
         }
     }
 }
@@ -292,16 +308,6 @@ impl PersonaKind {
     /// Personas that only make sense with images: R2 rounds, drand-mock and s3-mock.
     pub fn is_image(self) -> bool {
         matches!(self, PersonaKind::ImageDuplicate | PersonaKind::WrongDrandRound | PersonaKind::S3Flaky)
-    }
-
-    /// Personas whose behaviour needs a part of the stack that does not exist yet (the miner's
-    /// LLM backends). Loading a scenario that uses one is an
-    /// error naming what is missing, never a silent honest stand-in.
-    pub fn pending(self) -> Option<&'static str> {
-        match self {
-            PersonaKind::HonestLlm => Some("needs the miner's LLM backends, which are not in the miner crate yet"),
-            _ => None,
-        }
     }
 
     /// The persona-specific keys a miner group may set.
@@ -414,8 +420,8 @@ pub enum FaultKind {
     Drop,
     /// Back to normal answers (ends `delay` and `drop`).
     Heal,
-    /// Restart the validator: a new dendrite, and the moving-average scores of a validator that
-    /// keeps no state on disk (all zero).
+    /// Restart the validator: a new dendrite, and the moving-average scores reloaded from its
+    /// durable state directory.
     RestartValidator,
 }
 
@@ -513,6 +519,11 @@ pub enum AssertSpec {
         valid: bool,
         #[serde(default)]
         reason: Option<String>,
+        /// `valid = true` only: image-check verdicts tolerated on otherwise valid objects (e.g.
+        /// `cross_miner_duplicate`, which the classical editor's few random choices produce
+        /// between honest miners).
+        #[serde(default)]
+        allow: Vec<String>,
     },
     /// The service answered its probe (`up = false`: did not) before each round listed (every
     /// round when `rounds` is absent). The drand probe also checks that the chain hash never
@@ -527,6 +538,16 @@ pub enum AssertSpec {
     NoCrash,
     /// Every sampled miner has a result each round, and every answer that arrived was scored.
     NothingLost,
+    /// The honest-llm personas' model (the fake chat-completions server) answered at least `min`
+    /// completions over the run: the miner's LLM path was taken, not only its rules parse.
+    ModelCalls {
+        #[serde(default = "one_call")]
+        min: u64,
+    },
+}
+
+fn one_call() -> u64 {
+    1
 }
 
 fn tiny() -> f64 {
@@ -645,9 +666,6 @@ impl ScenarioSpec {
             if g.count == 0 {
                 return Err(format!("miner group {name:?}: count must be at least 1"));
             }
-            if let Some(why) = g.persona.pending() {
-                return Err(format!("miner group {name:?}: persona {} is not available yet: it {why}", g.persona));
-            }
             if (g.persona.is_image() || g.forge == Some(Forge::Images)) && !self.images_on() {
                 return Err(format!(
                     "miner group {name:?}: persona {} submits images: it needs validator.generation = \"r2\" and [services] drand = true, s3 = true",
@@ -749,8 +767,11 @@ impl ScenarioSpec {
                     }
                 }
                 AssertSpec::Status { miners, .. } | AssertSpec::Uav { miners, .. } => check(miners)?,
-                AssertSpec::Images { miners, .. } => {
+                AssertSpec::Images { miners, valid, allow, .. } => {
                     check(miners)?;
+                    if !allow.is_empty() && !valid {
+                        return Err("an images assertion's `allow` only applies with valid = true".into());
+                    }
                     if !self.images_on() {
                         return Err(
                             "an images assertion needs R2 rounds with [services] drand = true, s3 = true".into()
@@ -766,6 +787,11 @@ impl ScenarioSpec {
                     }
                 }
                 AssertSpec::Weights { .. } | AssertSpec::NoCrash | AssertSpec::NothingLost => {}
+                AssertSpec::ModelCalls { .. } => {
+                    if !self.miners.iter().any(|g| g.persona == PersonaKind::HonestLlm) {
+                        return Err("a model-calls assertion needs an honest-llm miner".into());
+                    }
+                }
             }
         }
         Ok(())
@@ -803,6 +829,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
     ("faults", include_str!("../scenarios/faults.toml")),
     ("soak", include_str!("../scenarios/soak.toml")),
     ("images", include_str!("../scenarios/images.toml")),
+    ("llm", include_str!("../scenarios/llm.toml")),
 ];
 
 /// Loads `name_or_path`: an existing file path, else a built-in scenario by name.
@@ -878,8 +905,7 @@ mod tests {
         assert!(e.contains("submits images"), "{e}");
         let e = parse("[[miners]]\npersona = \"honest\"\nforge = \"axon\"\n").unwrap_err().to_string();
         assert!(e.contains("`forge` is not a parameter of persona honest"), "{e}");
-        let e = parse("[[miners]]\npersona = \"honest-llm\"\n").unwrap_err().to_string();
-        assert!(e.contains("not available yet") && e.contains("LLM"), "{e}");
+        assert!(parse("[[miners]]\npersona = \"honest-llm\"\n").is_ok(), "honest-llm loads");
     }
 
     #[test]

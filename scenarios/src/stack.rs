@@ -271,6 +271,8 @@ pub struct Services {
     pub nominatim: Option<NominatimService>,
     pub drand: Option<DrandService>,
     pub s3: Option<S3Service>,
+    /// The fake OpenAI-compatible model server, started when an honest-llm persona needs it.
+    pub llm: Option<crate::llm::FakeChatServer>,
 }
 
 /// nominatim-mock on loopback.

@@ -65,8 +65,9 @@ async fn adversarial_scenario_catches_every_cheat() {
     assert_eq!((status("slow"), status("malformed-json"), status("forged-signature")), (408, 422, 401));
 }
 
-/// R2 with images: stand-in images go through the miner's real uploader to s3-mock, locked to
-/// drand-mock rounds; the validator post-validates them after fast-forwarding the beacon. Each
+/// R2 with images: the honest personas run the miner's image pipeline (classical editor,
+/// identity gate, timelock to a drand-mock round, upload to s3-mock); the validator
+/// post-validates every object after fast-forwarding the beacon and runs the image checks. Each
 /// image persona is caught for what it did, and the S3 outage of the flaky one loses nothing.
 #[tokio::test]
 async fn images_scenario_post_validates_every_submission() {
@@ -74,15 +75,32 @@ async fn images_scenario_post_validates_every_submission() {
     let report = run_scenario(&spec, &mut |_| {}).await.unwrap();
     let failed: Vec<_> = report.assertions.iter().filter(|a| !a.passed).collect();
     assert!(failed.is_empty(), "{failed:#?}");
+    let hotkey = |label: &str| report.miners.iter().find(|m| m.label == label).unwrap().hotkey.clone();
+    let pipeline_miners: Vec<String> =
+        ["honest-1", "honest-2", "s3-flaky", "forged-images"].iter().map(|l| hotkey(l)).collect();
     for round in &report.rounds {
         let image = |label: &str| round.miners.iter().find(|m| m.label == label).unwrap().images.clone().unwrap();
         let requested = round.target_drand_round.map(|_| 5).unwrap();
-        assert_eq!(image("honest-1").ok, requested, "one image per requested variation");
-        assert_eq!(image("s3-flaky").ok, requested);
+        for honest in ["honest-1", "honest-2", "s3-flaky"] {
+            let i = image(honest);
+            assert_eq!((i.requested, i.submitted, i.decrypted), (requested, requested, requested), "{honest}: {i:?}");
+            assert!(i.failures.keys().all(|f| f == "cross_miner_duplicate"), "{honest}: {i:?}");
+            assert!(i.min_identity.unwrap() >= miid_faces::identity::REJECT_THRESHOLD, "{honest}: {i:?}");
+            for c in round.image_checks.iter().filter(|c| c.miner_hotkey == hotkey(honest)) {
+                let a = c.image.as_ref().unwrap();
+                assert!(c.ok && a.decode_error.is_none() && !a.duplicate_of_seed, "{honest}: {c:?}");
+                // Duplicates are only ever other miners running the same editor.
+                for d in &a.duplicate_of {
+                    assert!(pipeline_miners.iter().any(|h| d.starts_with(h.as_str())), "{d}");
+                }
+            }
+        }
         assert_eq!(image("image-duplicate").failures["seed_duplicate"], requested);
-        assert_eq!(image("wrong-drand-round").failures["not_yet_revealed"], requested);
-        assert_eq!(image("forged-images").failures["bad_signature"], requested);
-        assert_eq!(image("forged-images").failures.len(), 1, "only the signature is wrong");
+        let wrong = image("wrong-drand-round");
+        assert_eq!((wrong.failures["not_yet_revealed"], wrong.decrypted), (requested, 0));
+        let forged = image("forged-images");
+        assert_eq!(forged.failures["bad_signature"], requested);
+        assert!(forged.failures.keys().all(|f| f == "bad_signature" || f == "cross_miner_duplicate"), "{forged:?}");
         // Two honest miners and four image personas; the axon-forging one is refused before it
         // works.
         assert_eq!(round.image_checks.len(), 6 * requested, "every reported object checked");
@@ -95,7 +113,7 @@ async fn images_scenario_post_validates_every_submission() {
 /// `just scenario soak`: 100 rounds).
 #[tokio::test]
 async fn shipped_ci_scenarios_pass() {
-    for name in ["smoke-r1", "smoke-r2", "smoke-btauth", "smoke-epistula", "faults", "default"] {
+    for name in ["smoke-r1", "smoke-r2", "smoke-btauth", "smoke-epistula", "faults", "default", "llm"] {
         let report = run_scenario(&load(name).unwrap(), &mut |_| {}).await.unwrap();
         let failed: Vec<_> = report.assertions.iter().filter(|a| !a.passed).collect();
         assert!(failed.is_empty(), "{name}: {failed:#?}");

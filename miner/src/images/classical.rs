@@ -39,7 +39,7 @@ impl ImageEditor for ClassicalEditor {
                 EditKind::Lighting => lighting(&img, a, intensity == super::Intensity::Far, &mut rng),
                 EditKind::Background => background(&img, a, &mut rng),
                 EditKind::Pose => pose(&img, a, &mut rng),
-                EditKind::Expression => expression(&img, a),
+                EditKind::Expression => expression(&img, a * rng.random_range(0.85..1.15)),
             };
         }
         Ok(img)
@@ -52,9 +52,12 @@ fn clamp8(v: f32) -> u8 {
 
 /// Gain `1 ± a/2`, a horizontal ramp of ±0.3·a, and optionally a colour cast of ±0.15·a.
 pub fn lighting(img: &RgbImage, a: f32, cast: bool, rng: &mut impl Rng) -> RgbImage {
+    // Continuous draws, not only coin flips: miners editing the same seed must not collide on
+    // identical images (the validator's cross-miner duplicate check).
     let brighter = rng.random_bool(0.3);
-    let gain = if brighter { 1.0 + 0.5 * a } else { 1.0 - 0.5 * a };
-    let side = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
+    let a_gain = a * rng.random_range(0.85..1.15);
+    let gain = if brighter { 1.0 + 0.5 * a_gain } else { 1.0 - 0.5 * a_gain };
+    let side = if rng.random_bool(0.5) { 1.0 } else { -1.0 } * rng.random_range(0.7..1.0);
     let warm = rng.random_bool(0.5);
     let w = img.width() as f32;
     RgbImage::from_fn(img.width(), img.height(), |x, y| {
@@ -128,7 +131,7 @@ fn sample(img: &RgbImage, x: f32, y: f32) -> Rgb<u8> {
 pub fn pose(img: &RgbImage, a: f32, rng: &mut impl Rng) -> RgbImage {
     let (w, h) = img.dimensions();
     let sign = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
-    let angle = (sign * (6.0 + 18.0 * a)).to_radians();
+    let angle = (sign * (6.0 + 18.0 * a) * rng.random_range(0.9..1.1)).to_radians();
     let shift = sign * 0.03 * a * w as f32;
     let (s, c) = angle.sin_cos();
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);

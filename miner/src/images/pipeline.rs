@@ -142,7 +142,7 @@ impl ImagePipeline {
                 outcomes.push(skipped("request deadline reached".into()));
                 continue;
             }
-            let spec = match EditSpec::from_request(v, entry_seed(req, index)) {
+            let spec = match EditSpec::from_request(v, entry_seed(self.hotkey.ss58(), req, index)) {
                 Ok(s) => s,
                 Err(e) => {
                     outcomes.push(skipped(e.to_string()));
@@ -207,10 +207,13 @@ impl ImagePipeline {
     }
 }
 
-/// A per-entry seed: stable for a request (retries reproduce), different across entries.
-fn entry_seed(req: &ImageRequest, index: usize) -> u64 {
+/// A per-entry seed: stable for a request (retries reproduce), different across entries and
+/// across miners — two miners editing the same seed image with the same seed would submit the
+/// same bytes, and the validator's cross-miner duplicate check would penalise both.
+fn entry_seed(miner_ss58: &str, req: &ImageRequest, index: usize) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in req.image_filename.bytes().chain(req.challenge_id.as_deref().unwrap_or("").bytes()) {
+    let challenge = req.challenge_id.as_deref().unwrap_or("");
+    for b in miner_ss58.bytes().chain(req.image_filename.bytes()).chain(challenge.bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
     }
     h ^ (index as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)

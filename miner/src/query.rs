@@ -171,28 +171,27 @@ fn level_percentages(text: &str) -> Vec<LevelPct> {
 const PHONETIC_WORDS: &[&str] = &["phonetic", "sound", "pronunciation"];
 const ORTHOGRAPHIC_WORDS: &[&str] = &["orthographic", "visual", "spelling", "look", "written"];
 
-/// The last similarity keyword in `gap` (the one nearest to what follows it).
-fn last_kind(gap: &str) -> Option<Kind> {
+/// The last similarity keyword in `gap` and how far its end is from the end of `gap`.
+fn last_kind(gap: &str) -> Option<(Kind, usize)> {
     let lower = gap.to_lowercase();
-    let p = PHONETIC_WORDS.iter().filter_map(|w| lower.rfind(w)).max();
-    let o = ORTHOGRAPHIC_WORDS.iter().filter_map(|w| lower.rfind(w)).max();
-    match (p, o) {
-        (Some(p), Some(o)) => Some(if p > o { Kind::Phonetic } else { Kind::Orthographic }),
-        (Some(_), None) => Some(Kind::Phonetic),
-        (None, Some(_)) => Some(Kind::Orthographic),
+    let find = |words: &[&str]| words.iter().filter_map(|w| lower.rfind(w).map(|i| i + w.len())).max();
+    let best = match (find(PHONETIC_WORDS), find(ORTHOGRAPHIC_WORDS)) {
+        (Some(p), Some(o)) => Some(if p > o { (Kind::Phonetic, p) } else { (Kind::Orthographic, o) }),
+        (Some(p), None) => Some((Kind::Phonetic, p)),
+        (None, Some(o)) => Some((Kind::Orthographic, o)),
         (None, None) => None,
-    }
+    };
+    best.map(|(k, end)| (k, lower.len() - end))
 }
 
-/// The first similarity keyword in `gap`.
-fn first_kind(gap: &str) -> Option<Kind> {
+/// The first similarity keyword in `gap` and where it starts.
+fn first_kind(gap: &str) -> Option<(Kind, usize)> {
     let lower = gap.to_lowercase();
-    let p = PHONETIC_WORDS.iter().filter_map(|w| lower.find(w)).min();
-    let o = ORTHOGRAPHIC_WORDS.iter().filter_map(|w| lower.find(w)).min();
-    match (p, o) {
-        (Some(p), Some(o)) => Some(if p < o { Kind::Phonetic } else { Kind::Orthographic }),
-        (Some(_), None) => Some(Kind::Phonetic),
-        (None, Some(_)) => Some(Kind::Orthographic),
+    let find = |words: &[&str]| words.iter().filter_map(|w| lower.find(w)).min();
+    match (find(PHONETIC_WORDS), find(ORTHOGRAPHIC_WORDS)) {
+        (Some(p), Some(o)) => Some(if p < o { (Kind::Phonetic, p) } else { (Kind::Orthographic, o) }),
+        (Some(p), None) => Some((Kind::Phonetic, p)),
+        (None, Some(o)) => Some((Kind::Orthographic, o)),
         (None, None) => None,
     }
 }
@@ -235,7 +234,9 @@ fn similarity_runs(text: &str) -> Vec<(Kind, Targets, usize)> {
         let next_start = runs.get(i + 1).map_or(text.len(), |r| r[0].start);
         let before = after_last_separator(&text[prev_end..start]);
         let after = before_first_separator(&text[end..next_start]);
-        let Some(kind) = last_kind(before).or_else(|| first_kind(after)) else { continue };
+        // The keyword before the run names it ("phonetic similarity: 30% Light"); else the
+        // one after it ("30% Light phonetic").
+        let Some(kind) = last_kind(before).or_else(|| first_kind(after)).map(|(k, _)| k) else { continue };
         let mut t = Targets::new();
         for p in run {
             t.entry(p.level.to_owned()).or_insert(p.fraction);
@@ -287,6 +288,7 @@ const NUMBER_WORDS: &[(&str, u32)] = &[
     ("eighteen", 18),
     ("nineteen", 19),
     ("twenty", 20),
+    ("dozen", 12),
 ];
 
 fn parse_count(text: &str) -> Option<u32> {
@@ -299,7 +301,7 @@ fn parse_count(text: &str) -> Option<u32> {
     // "Generate 8 variations", "8 name variations", "exactly eight distinct variations".
     let near = re(
         &NEAR,
-        r"(?i)\b(\d{1,3}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:(?:unique|distinct|different|alternative|alternate|name|total|spelling|new)\s+){0,3}(?:variations|variants|versions|alternatives)\b",
+        r"(?i)\b(\d{1,3}|dozen|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty)\s+(?:(?:unique|distinct|different|alternative|alternate|name|total|spelling|new)\s+){0,3}(?:variations|variants|versions|alternatives|spellings)\b",
     );
     let c = near.captures(text)?;
     let w = c[1].to_lowercase();
@@ -604,6 +606,15 @@ mod tests {
                 orth: &[("Light", 0.5), ("Medium", 0.5)],
                 rules: &["add_random_leading_title"],
                 pct: 40.0,
+            },
+            Case {
+                what: "a dozen",
+                text: "Write a dozen alternative spellings of {name}: sound-alike 100% Medium, visually 100% Far.".to_owned(),
+                count: 12,
+                phon: &[("Medium", 1.0)],
+                orth: &[("Far", 1.0)],
+                rules: &[],
+                pct: 30.0,
             },
             Case {
                 what: "paraphrased rules",

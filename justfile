@@ -13,6 +13,8 @@ scenario name *args:
 # The whole test suite (what CI runs).
 test:
     cargo test --workspace --locked
+    cargo run --locked -q -p miid-scenarios -- run smoke
+    cargo run --locked -q -p miid-scenarios -- run adversarial
     {{just_executable()}} --justfile {{justfile()}} interop-if-available
 
 # Benchmarks (criterion): signed request verification + parse, requests/s.

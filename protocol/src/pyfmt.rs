@@ -1,6 +1,7 @@
 //! Python's text forms where they reach the wire: `str(float)` in headers (`timeout: 1200.0`)
 //! and `json.dumps` defaults (`", "`/`": "` separators, non-ASCII as `\uXXXX`) in request
-//! bodies, so a miner sees from our validator-sim the same bytes a Python dendrite sends.
+//! bodies, so a miner sees from our validator-sim the same bytes a Python dendrite sends; and
+//! `repr()` of JSON values, which the reference prints into signed messages and stringified rows.
 
 use std::io;
 
@@ -90,6 +91,48 @@ impl Formatter for PythonFormatter {
     }
 }
 
+/// Python's `repr` of a string: single quotes unless the text holds `'` and no `"`; control
+/// characters as `\xNN`.
+pub fn py_str_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Python's `repr` of a JSON value as `json.loads` would have built it (dicts in key order).
+pub fn py_repr(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "None".into(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+        Value::Number(n) => py_float(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => py_str_repr(s),
+        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
+        Value::Object(o) => format!(
+            "{{{}}}",
+            o.iter().map(|(k, v)| format!("{}: {}", py_str_repr(k), py_repr(v))).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 /// `json.dumps(value)` as Python writes it.
 pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
     let mut out = Vec::new();
@@ -100,6 +143,15 @@ pub fn to_python_json<T: Serialize + ?Sized>(value: &T) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
+    /// Expected strings printed by CPython 3.11 `repr()` of the same values.
+    #[test]
+    fn repr_like_cpython() {
+        assert_eq!(py_str_repr("a'b\u{1}\\"), r#""a'b\x01\\""#);
+        assert_eq!(py_str_repr("x\"y"), r#"'x"y'"#);
+        assert_eq!(py_repr(&serde_json::json!({"k": [1, null, true, 2.5]})), "{'k': [1, None, True, 2.5]}");
+        assert_eq!(py_repr(&serde_json::json!(1e16)), "1e+16");
+    }
+
     use super::*;
 
     #[test]

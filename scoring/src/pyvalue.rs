@@ -16,44 +16,9 @@ pub(crate) fn truthy(v: &Value) -> bool {
     }
 }
 
-/// Python `repr` of a string: single quotes unless the text holds a `'` and no `"`.
-pub(crate) fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::from(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
 /// Python `repr` of a JSON value (exact for scalars and lists; dicts as Python prints them).
 pub(crate) fn repr(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
-        Value::Number(n) => miid_protocol::pyfmt::py_float(n.as_f64().unwrap_or(0.0)),
-        Value::String(s) => str_repr(s),
-        Value::Array(a) => format!("[{}]", a.iter().map(repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(o) => {
-            format!(
-                "{{{}}}",
-                o.iter().map(|(k, v)| format!("{}: {}", str_repr(k), repr(v))).collect::<Vec<_>>().join(", ")
-            )
-        }
-    }
+    miid_protocol::pyfmt::py_repr(v)
 }
 
 /// Python `str` of a JSON value.

@@ -13,44 +13,7 @@ use miid_protocol::Hotkey;
 
 use crate::state::Reputation;
 
-/// Python's `repr` of a string: single quotes unless the text holds `'` and no `"`.
-fn py_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python's `repr` of a JSON value as the reference's labels dict prints.
-pub fn py_repr(v: &Value) -> String {
-    match v {
-        Value::Null => "None".into(),
-        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
-        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
-        Value::Number(n) => miid_protocol::pyfmt::py_float(n.as_f64().unwrap_or(0.0)),
-        Value::String(s) => py_str(s),
-        Value::Array(a) => format!("[{}]", a.iter().map(py_repr).collect::<Vec<_>>().join(", ")),
-        Value::Object(o) => format!(
-            "{{{}}}",
-            o.iter().map(|(k, v)| format!("{}: {}", py_str(k), py_repr(v))).collect::<Vec<_>>().join(", ")
-        ),
-    }
-}
+pub use miid_protocol::pyfmt::py_repr;
 
 /// The message a reference validator signs for its record.
 pub fn record_message(hotkey_ss58: &str, timestamp: &str, template: &str, labels: &Value) -> String {

@@ -13,7 +13,7 @@ use miid_scoring::rng::PyRandom;
 use crate::template::weighted_index;
 
 /// `(type, description, [light, medium, far] details)` in catalogue order (9.2).
-const CATALOGUE: &[(&str, &str, [&str; 3])] = &[
+pub(crate) const CATALOGUE: &[(&str, &str, [&str; 3])] = &[
     (
         "pose_edit",
         "Change head pose (yaw/pitch/roll) while keeping identity",

@@ -268,36 +268,10 @@ pub const TINY_PNG_B64: &str =
 const COMPOSITION: &str = "All images are Professional passport-style portraits, 3:4 aspect ratio, head-and-shoulders composition from chest up. Recommended output resolution: 1015 x 1350 pixels.";
 const INTENSITIES: &[&str] = &["light", "medium", "far"];
 
+/// The R1 catalogue's description and per-intensity detail of one component (the same texts
+/// as the image request's catalogue, spec 9.2).
 fn component(kind: &str, intensity: &str) -> (&'static str, &'static str) {
-    let table: &[(&str, &str, [&str; 3])] = &[
-        (
-            "pose_edit",
-            "Change head pose (yaw/pitch/roll) while keeping identity",
-            [
-                "±15° rotation (slight head tilt or turn)",
-                "±30° rotation (clear head turn, profile partially visible)",
-                ">±45° rotation (near-profile view, significant angle change)",
-            ],
-        ),
-        (
-            "lighting_edit",
-            "Modify illumination direction, intensity, or color temperature",
-            [
-                "Subtle brightness or contrast change, soft shadows",
-                "Clear directional light source, noticeable shadows, moderate intensity shift",
-                "Strong shadows, dramatic contrast, unusual color temperature (warm/cool cast)",
-            ],
-        ),
-        (
-            "expression_edit",
-            "Change facial expression while preserving identity",
-            [
-                "Neutral to slight smile, minor brow movement, relaxed to attentive",
-                "Neutral to smile, serious, or mildly surprised expression",
-                "Laughing, surprised, concerned, or other pronounced expression",
-            ],
-        ),
-    ];
+    let table = crate::image::CATALOGUE;
     let i = INTENSITIES.iter().position(|x| *x == intensity).unwrap_or(1);
     let (_, d, details) = table.iter().find(|(k, _, _)| *k == kind).expect("known component");
     (d, details[i])

@@ -101,6 +101,9 @@ struct RunArgs {
     /// A chain: finney, test, local or a ws(s):// URL.
     #[arg(long = "subtensor.network", id = "network")]
     network: Option<String>,
+    /// Connection attempts to the node before giving up (the wait doubles from 1 s, at most 30 s).
+    #[arg(long = "subtensor.retries", default_value_t = 5)]
+    subtensor_retries: u32,
     #[arg(long, default_value_t = 54)]
     netuid: u16,
     #[arg(long = "wallet.name", default_value = "default")]
@@ -441,10 +444,19 @@ async fn run_command(a: RunArgs) -> anyhow::Result<()> {
     use miid_validator::runner::{Validator, ValidatorConfig};
     let chain: Arc<dyn miid_chain::Chain> = match (&a.metagraph, &a.network) {
         (Some(path), _) => Arc::new(SnapshotChain::from_file(path)?),
-        (None, Some(network)) => anyhow::bail!(
-            "--subtensor.network {network}: this build has no Subtensor chain client yet (miid-chain's Subtensor \
-             implementation); run against a snapshot with --metagraph FILE"
-        ),
+        (None, Some(network)) => {
+            // The same client the miner uses on a chain: metagraph via get_neurons_lite, weights via
+            // set_mechanism_weights with the subnet's version key; re-read every 25 blocks (~5 min).
+            let network: miid_chain::Network = network.parse()?;
+            let retry = miid_chain::Retry { attempts: a.subtensor_retries.max(1), ..miid_chain::Retry::default() };
+            tracing::info!(%network, netuid = a.netuid, "connecting to subtensor");
+            let subtensor = miid_chain::Subtensor::connect(network.clone(), a.netuid, retry)
+                .await
+                .with_context(|| format!("--subtensor.network {network}: cannot reach the node"))?;
+            miid_chain::SyncedChain::start(Arc::new(subtensor), std::time::Duration::from_secs(300), retry)
+                .await
+                .with_context(|| format!("reading the metagraph of netuid {} from {network}", a.netuid))?
+        }
         (None, None) => anyhow::bail!("give --metagraph FILE or --subtensor.network NETWORK"),
     };
     let hotkey = wallet::load_hotkey(&a.wallet_path, &a.wallet_name, &a.wallet_hotkey)?;

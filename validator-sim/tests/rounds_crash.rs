@@ -136,15 +136,3 @@ async fn clean_restarts_continue_the_count() {
     assert!(st["history"].as_array().unwrap().iter().all(|h| h["answered"] == 4 && h["queried"] == 4), "{st}");
     assert!(Path::new(&s.state.join("results/round_000002.json")).exists());
 }
-
-#[tokio::test]
-async fn subtensor_without_a_client_is_a_clear_error() {
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_validator-sim"))
-        .args(["run", "--subtensor.network", "finney", "--rounds", "1"])
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no Subtensor chain client"), "{err}");
-}

@@ -5,6 +5,10 @@
 //! denoising → decode → identity check → timelock → upload to s3-mock → reveal by drand-mock →
 //! validator-sim post-validation.
 
+#[path = "images_services/mod.rs"]
+mod services;
+use services::{GENESIS, PUBLIC};
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +16,6 @@ use base64::Engine;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
 use candle_transformers::models::stable_diffusion::{ddim, unet_2d, vae};
-use drand_mock::{BeaconKey, Clock, DrandMock, MockConfig};
 use image::{Rgb, RgbImage};
 
 use miid_faces::identity::{FaceEmbedder, StructuralEmbedder};
@@ -22,13 +25,10 @@ use miid_miner::images::{
 use miid_miner::upload::{UploadConfig, Uploader};
 use miid_protocol::synapse::ImageRequest;
 use miid_protocol::{Generation, Hotkey};
-use miid_tlock::client::Client;
 use miid_validator::postval::{BeaconSource, Challenge, FetchConfig, ImageChecks, MinerSubmissions, PostValidator};
 
 const AK: &str = "AKIDDIFF";
 const SK: &str = "diffusion-secret";
-const PUBLIC: &str = "yanez-miid-sn54";
-const GENESIS: u64 = 1_700_000_001;
 const CID: &str = "challenge_1700000100_5FHneW46";
 const CROSS_DIM: usize = 16;
 
@@ -119,35 +119,8 @@ fn tiny_diffusion_edit_keeps_size_and_changes_pixels() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tiny_diffusion_whole_path_to_post_validation() {
-    let (clock, manual) = Clock::manual(GENESIS + 30);
-    let drand = DrandMock::new(MockConfig {
-        key: Some(BeaconKey::from_ikm(b"diffusion whole-path test beacon key material")),
-        period: 3,
-        genesis: Some(GENESIS),
-        clock,
-        next_round_wait: Some(Duration::from_millis(100)),
-        ..Default::default()
-    })
-    .unwrap()
-    .spawn("127.0.0.1:0")
-    .await
-    .unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let s3 = s3_mock::bind(
-        "127.0.0.1:0",
-        s3_mock::Config {
-            data_dir: data.path().to_path_buf(),
-            access_key: AK.into(),
-            secret_key: SK.into(),
-            public_write: vec![PUBLIC.into()],
-            buckets: vec![],
-            domain: None,
-        },
-    )
-    .await
-    .unwrap();
-    let client =
-        Arc::new(Client::connect(&drand.url(), None).await.unwrap().with_poll_interval(Duration::from_millis(25)));
+    let services::Services { drand: _drand, s3, manual, client, data: _data } =
+        services::start(b"diffusion whole-path test beacon key material", AK, SK).await;
     let queue = tempfile::tempdir().unwrap();
     let upload = UploadConfig {
         endpoint: Some(s3.endpoint()),

@@ -5,11 +5,15 @@
 //! A copy-cat miner (another miner's image), a lazy miner (the seed itself) and a broken miner
 //! (bytes that are not an image) show the image checks' verdicts.
 
+#[path = "images_services/mod.rs"]
+mod services;
+use miid_tlock::client::Client;
+use services::{GENESIS, PUBLIC};
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
-use drand_mock::{BeaconKey, Clock, DrandMock, MockConfig};
 use image::{Rgb, RgbImage};
 
 use miid_faces::identity::{FaceEmbedder, StructuralEmbedder, face_box};
@@ -19,15 +23,12 @@ use miid_protocol::body_hash::sha256_hex;
 use miid_protocol::s3::{SubmissionKey, path_signature};
 use miid_protocol::synapse::{ImageRequest, S3Submission};
 use miid_protocol::{Generation, Hotkey};
-use miid_tlock::client::Client;
 use miid_validator::postval::{
     BeaconSource, Challenge, ChallengeResults, FetchConfig, ImageChecks, MinerSubmissions, PostValidator,
 };
 
 const AK: &str = "AKIDIMAGES";
 const SK: &str = "images-secret";
-const PUBLIC: &str = "yanez-miid-sn54";
-const GENESIS: u64 = 1_700_000_001;
 const CID: &str = "challenge_1700000100_5GrwvaEF";
 
 fn portrait(w: u32, h: u32) -> RgbImage {
@@ -62,35 +63,8 @@ fn png(img: &RgbImage) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn classical_images_survive_post_validation_and_cheats_are_flagged() {
-    let (clock, manual) = Clock::manual(GENESIS + 30); // round 11
-    let drand = DrandMock::new(MockConfig {
-        key: Some(BeaconKey::from_ikm(b"images pipeline test beacon key material, 32+ bytes")),
-        period: 3,
-        genesis: Some(GENESIS),
-        clock,
-        next_round_wait: Some(Duration::from_millis(100)),
-        ..Default::default()
-    })
-    .unwrap()
-    .spawn("127.0.0.1:0")
-    .await
-    .unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let s3 = s3_mock::bind(
-        "127.0.0.1:0",
-        s3_mock::Config {
-            data_dir: data.path().to_path_buf(),
-            access_key: AK.into(),
-            secret_key: SK.into(),
-            public_write: vec![PUBLIC.into()],
-            buckets: vec![],
-            domain: None,
-        },
-    )
-    .await
-    .unwrap();
-    let client =
-        Arc::new(Client::connect(&drand.url(), None).await.unwrap().with_poll_interval(Duration::from_millis(25)));
+    let services::Services { drand: _drand, s3, manual, client, data: _data } =
+        services::start(b"images pipeline test beacon key material, 32+ bytes", AK, SK).await;
     let chain = client.chain_key();
 
     // The miner: anonymous path-style PUTs into the public bucket, as on mainnet (but local).

